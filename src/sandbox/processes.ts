@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A daemon the sandbox started: enough to find it again from another process and stop it. */
+export interface TrackedProcess {
+  name: string;
+  pid: number;
+  binary: string;
+  log: string;
+}
+
+/** Starts a daemon detached from this process, its output appended to a log file. */
+export function startDaemon(
+  name: string,
+  binary: string,
+  args: string[],
+  log: string,
+  env?: NodeJS.ProcessEnv,
+): TrackedProcess {
+  const out = openSync(log, 'a');
+  try {
+    const child = spawn(binary, args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: env ?? process.env,
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    child.unref();
+    return { name, pid: child.pid, binary, log };
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Alive and still the same program: a recycled pid that runs something else does not count. */
+export function isRunning(process_: TrackedProcess): boolean {
+  try {
+    process.kill(process_.pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${process_.pid}/cmdline`, 'utf8');
+    const state = readFileSync(`/proc/${process_.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return cmdline.split('\0')[0] === process_.binary && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after the grace period. */
+export async function stopDaemon(process_: TrackedProcess, graceMs = 10_000): Promise<void> {
+  if (!isRunning(process_)) return;
+  process.kill(process_.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(process_)) return;
+    await sleep(100);
+  }
+  if (isRunning(process_)) process.kill(process_.pid, 'SIGKILL');
+  while (isRunning(process_)) await sleep(50);
+}
