@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { SandboxBinaries } from './binaries.ts';
 import type { SandboxPki } from './pki.ts';
@@ -160,6 +159,8 @@ export async function startNodeSimulator(context: ControlPlaneContext, kubeconfi
   );
   context.track(kwok);
 
+  // Loaded here, not at module level: the client costs most of a second of CLI start-up.
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const core = config.makeApiClient(CoreV1Api);

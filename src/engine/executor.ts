@@ -1,0 +1,297 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KdeliverError, isKdeliverError, messageOf } from '../errors.ts';
+import type { HealthStatus, LiveObject, Runtime, SpecResource } from '../runtimes/runtime.ts';
+import { healthTimeoutMs } from './extensions.ts';
+import type { Journal, JournalResult, JournalStep } from './journal.ts';
+import type { Plan, PlanAction, PlanPhase, PlanStep } from './planner.ts';
+import { ReferenceScanner, resolveReferences } from './references.ts';
+import { walkGraph, type NodeStatus } from './walker.ts';
+
+export const DEFAULT_CONCURRENCY = 10;
+export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+
+/** Progress of one resource, for the CLI to render. */
+export type ExecutionEvent =
+  | { type: 'start'; id: string; action: PlanAction }
+  | { type: 'applied'; id: string }
+  | { type: 'waiting'; id: string; message: string }
+  | { type: 'healthy'; id: string }
+  | { type: 'unchanged'; id: string }
+  | { type: 'deleted'; id: string }
+  | { type: 'forgotten'; id: string }
+  | { type: 'failed'; id: string; error: KdeliverError }
+  | { type: 'skipped'; id: string; reason: string };
+
+export interface ExecuteOptions {
+  /** The runtime for each resource `type` the plan uses. */
+  runtimes: ReadonlyMap<string, Runtime>;
+  journal: Journal;
+  onEvent?: (event: ExecutionEvent) => void;
+  concurrency?: number;
+  /** Health timeout for resources without `extensions.kdeliver.timeout`. */
+  defaultTimeoutMs?: number;
+  pollIntervalMs?: number;
+  /** Stops scheduling; running runtime calls receive it too. */
+  signal?: AbortSignal;
+}
+
+export interface StepOutcome {
+  id: string;
+  action: PlanAction;
+  status: NodeStatus;
+  /** The resource as applied, references resolved: what the state records. */
+  applied?: SpecResource;
+  /** The live object once healthy (or as it was, for `unchanged`). */
+  live?: LiveObject;
+  error?: KdeliverError;
+  /** Why it was skipped. */
+  reason?: string;
+}
+
+export interface ExecutionResult {
+  outcomes: Map<string, StepOutcome>;
+  /** Every step succeeded. */
+  succeeded: boolean;
+  aborted: boolean;
+}
+
+/**
+ * Runs a plan: the apply phase through the apply graph, then, only when every apply
+ * succeeded, the delete phase through the reversed graph. Never throws for a failing
+ * resource (see the outcomes); throws when the journal cannot be written.
+ */
+export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
+  const run = new Execution(plan, options);
+  await run.phase(plan.apply, (step) => run.applyStep(step));
+  const applyFailed = [...run.outcomes.values()].some((outcome) => outcome.status !== 'succeeded');
+  if (applyFailed || options.signal?.aborted) {
+    for (const step of plan.delete.steps) run.skip(step.id, 'the apply phase did not complete');
+  } else {
+    await run.phase(plan.delete, (step) => run.deleteStep(step));
+  }
+  const outcomes = run.outcomes;
+  return {
+    outcomes,
+    succeeded: [...outcomes.values()].every((outcome) => outcome.status === 'succeeded'),
+    aborted: options.signal?.aborted === true,
+  };
+}
+
+class Execution {
+  readonly outcomes = new Map<string, StepOutcome>();
+  readonly #options: ExecuteOptions;
+  readonly #steps: Map<string, PlanStep>;
+  readonly #scanner: ReferenceScanner;
+
+  constructor(plan: Plan, options: ExecuteOptions) {
+    this.#options = options;
+    const steps = [...plan.apply.steps, ...plan.delete.steps];
+    this.#steps = new Map(steps.map((step) => [step.id, step]));
+    this.#scanner = new ReferenceScanner(plan.apply.steps.map((step) => step.id));
+    const missing = [...new Set(steps.map((step) => step.resource.type))].filter(
+      (type) => !options.runtimes.has(type),
+    );
+    if (missing.length > 0) {
+      throw new KdeliverError(
+        'internal',
+        'RUNTIME_MISSING',
+        `no runtime for resource type ${missing.join(', ')}`,
+      );
+    }
+  }
+
+  async phase(phase: PlanPhase, visit: (step: PlanStep) => Promise<StepOutcome>): Promise<void> {
+    await walkGraph(
+      phase.graph,
+      async (id) => {
+        const outcome = await visit(this.#step(id));
+        this.outcomes.set(id, outcome);
+        if (outcome.error) this.#emit({ type: 'failed', id, error: outcome.error });
+        return outcome.status === 'succeeded';
+      },
+      {
+        concurrency: Math.max(1, this.#options.concurrency ?? DEFAULT_CONCURRENCY),
+        signal: this.#options.signal,
+        onSkip: (id, reason) => this.skip(id, reason),
+      },
+    );
+  }
+
+  skip(id: string, reason: string): void {
+    this.outcomes.set(id, { id, action: this.#step(id).action, status: 'skipped', reason });
+    this.#emit({ type: 'skipped', id, reason });
+  }
+
+  async applyStep(step: PlanStep): Promise<StepOutcome> {
+    const { id, action } = step;
+    if (action === 'unchanged') {
+      this.#emit({ type: 'unchanged', id });
+      return { id, action, status: 'succeeded', applied: step.resource, live: step.live };
+    }
+    this.#emit({ type: 'start', id, action });
+    let applied: SpecResource;
+    try {
+      const attributes = resolveReferences(
+        id,
+        step.resource.attributes,
+        this.#scanner,
+        (target) => this.outcomes.get(target)?.live,
+      );
+      applied = { ...step.resource, attributes };
+    } catch (error) {
+      return {
+        id,
+        action,
+        status: 'failed',
+        error: asKdeliverError(error, id, 'REFERENCE_UNRESOLVED', 'resolving references'),
+      };
+    }
+    const runtime = this.#runtime(applied);
+    const signal = this.#options.signal;
+
+    const applyStep: JournalStep = { id, operation: 'apply', action, resource: applied };
+    await this.#begin(applyStep);
+    let live: LiveObject;
+    try {
+      live = await runtime.apply(applied, { forceConflicts: action === 'adopt', signal });
+    } catch (error) {
+      const failure = this.#failure(error, id, 'APPLY_FAILED', 'apply');
+      await this.#end(applyStep, { status: 'failed', error: failure.message });
+      return { id, action, status: 'failed', applied, error: failure };
+    }
+    await this.#end(applyStep, { status: 'succeeded', live });
+    this.#emit({ type: 'applied', id });
+
+    const waitStep: JournalStep = { id, operation: 'wait', action, resource: applied };
+    await this.#begin(waitStep);
+    const waited = await this.#waitHealthy(runtime, applied);
+    if (waited.error) {
+      await this.#end(waitStep, { status: 'failed', error: waited.error.message, live: waited.live });
+      return { id, action, status: 'failed', applied, live: waited.live, error: waited.error };
+    }
+    await this.#end(waitStep, { status: 'succeeded', live: waited.live });
+    this.#emit({ type: 'healthy', id });
+    return { id, action, status: 'succeeded', applied, live: waited.live };
+  }
+
+  async deleteStep(step: PlanStep): Promise<StepOutcome> {
+    const { id, action, resource } = step;
+    if (action === 'forget') {
+      const forgetStep: JournalStep = { id, operation: 'forget', action, resource };
+      await this.#begin(forgetStep);
+      await this.#end(forgetStep, { status: 'succeeded' });
+      this.#emit({ type: 'forgotten', id });
+      return { id, action, status: 'succeeded' };
+    }
+    this.#emit({ type: 'start', id, action });
+    const deleteStep: JournalStep = { id, operation: 'delete', action, resource };
+    await this.#begin(deleteStep);
+    try {
+      await this.#runtime(resource).delete(resource, this.#options.signal);
+    } catch (error) {
+      const failure = this.#failure(error, id, 'DELETE_FAILED', 'delete');
+      await this.#end(deleteStep, { status: 'failed', error: failure.message });
+      return { id, action, status: 'failed', error: failure };
+    }
+    await this.#end(deleteStep, { status: 'succeeded' });
+    this.#emit({ type: 'deleted', id });
+    return { id, action, status: 'succeeded' };
+  }
+
+  /** Polls read + health until healthy, failed, the resource's timeout, or abort. */
+  async #waitHealthy(
+    runtime: Runtime,
+    resource: SpecResource,
+  ): Promise<{ live?: LiveObject; error?: KdeliverError }> {
+    const timeoutMs = healthTimeoutMs(resource, this.#options.defaultTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
+    const pollMs = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout;
+    let live: LiveObject | undefined;
+    let status: HealthStatus = { state: 'progressing', message: 'not checked yet' };
+    try {
+      for (;;) {
+        live = await runtime.read(resource, signal);
+        status = live
+          ? await runtime.health(resource, live, signal)
+          : { state: 'progressing', message: 'not found yet' };
+        if (status.state === 'healthy') return { live };
+        if (status.state === 'failed') {
+          const message = `${resource.id} is unhealthy: ${status.message ?? 'the runtime reported failure'}`;
+          return { live, error: new KdeliverError('operation', 'RESOURCE_UNHEALTHY', message) };
+        }
+        this.#emit({ type: 'waiting', id: resource.id, message: status.message ?? 'progressing' });
+        await sleep(pollMs, undefined, { signal });
+      }
+    } catch (error) {
+      if (timeout.aborted && !this.#options.signal?.aborted) {
+        const after = timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`;
+        return {
+          live,
+          error: new KdeliverError(
+            'operation',
+            'HEALTH_TIMEOUT',
+            `${resource.id} was not healthy after ${after}: ${status.message ?? status.state}`,
+            { hint: 'Inspect the resource in the cluster, or raise extensions.kdeliver.timeout for it.' },
+          ),
+        };
+      }
+      return { live, error: this.#failure(error, resource.id, 'HEALTH_CHECK_FAILED', 'health check') };
+    }
+  }
+
+  #failure(error: unknown, id: string, code: string, doing: string): KdeliverError {
+    if (this.#options.signal?.aborted) {
+      return new KdeliverError('operation', 'INTERRUPTED', `${id}: ${doing} was interrupted`, {
+        cause: error,
+      });
+    }
+    return asKdeliverError(error, id, code, doing);
+  }
+
+  async #begin(step: JournalStep): Promise<void> {
+    await this.#journal(() => this.#options.journal.begin(step), step);
+  }
+
+  async #end(step: JournalStep, result: JournalResult): Promise<void> {
+    await this.#journal(() => this.#options.journal.end(step, result), step);
+  }
+
+  async #journal(write: () => void | Promise<void>, step: JournalStep): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      throw new KdeliverError(
+        'operation',
+        'JOURNAL_FAILED',
+        `could not record the ${step.operation} of ${step.id}: ${messageOf(error)}`,
+        { hint: 'Check the state storage; nothing further was started.', cause: error },
+      );
+    }
+  }
+
+  #runtime(resource: SpecResource): Runtime {
+    const runtime = this.#options.runtimes.get(resource.type);
+    if (!runtime)
+      throw new KdeliverError('internal', 'RUNTIME_MISSING', `no runtime for resource type ${resource.type}`);
+    return runtime;
+  }
+
+  #step(id: string): PlanStep {
+    const step = this.#steps.get(id);
+    if (!step) throw new KdeliverError('internal', 'PLAN_STEP_MISSING', `the plan has no step for ${id}`);
+    return step;
+  }
+
+  #emit(event: ExecutionEvent): void {
+    this.#options.onEvent?.(event);
+  }
+}
+
+function asKdeliverError(error: unknown, id: string, code: string, doing: string): KdeliverError {
+  if (isKdeliverError(error)) return error;
+  return new KdeliverError('operation', code, `${id}: ${doing} failed: ${messageOf(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,33 @@
+import type { SpecResource } from '../runtimes/runtime.ts';
+import { isPlainObject } from './canonical.ts';
+
+/**
+ * kdeliver's own per-resource settings, under `extensions.kdeliver` so that Kusion's
+ * extensions stay untouched. Today: `timeout`, how long the engine waits for the resource
+ * to become healthy, as a number of seconds or a duration like `90s`, `5m`, `1h30m`.
+ */
+export const TIMEOUT_FIELD = 'extensions.kdeliver.timeout';
+
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** Milliseconds of a duration; undefined when it is malformed or not positive. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  const match = DURATION.exec(value);
+  if (!match) return undefined;
+  const [, hours = '0', minutes = '0', seconds = '0'] = match;
+  const milliseconds = ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
+  return milliseconds > 0 ? milliseconds : undefined;
+}
+
+/** The raw timeout setting, or undefined when the resource has none. */
+export function timeoutSetting(resource: SpecResource): unknown {
+  const kdeliver = resource.extensions?.kdeliver;
+  return isPlainObject(kdeliver) ? kdeliver.timeout : undefined;
+}
+
+/** The health timeout of a resource in milliseconds (spec validation rejected malformed ones). */
+export function healthTimeoutMs(resource: SpecResource, defaultMs: number): number {
+  return parseDuration(timeoutSetting(resource)) ?? defaultMs;
+}

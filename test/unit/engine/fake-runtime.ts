@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  ApplyOptions,
+  HealthStatus,
+  LiveObject,
+  Runtime,
+  SpecResource,
+} from '../../../src/runtimes/runtime.ts';
+
+/** What the fake saw: each runtime call with the resource id, in call order. */
+export interface FakeCall {
+  method: 'apply' | 'delete' | 'read' | 'health' | 'dryRun';
+  id: string;
+  resource: SpecResource;
+  options?: ApplyOptions;
+}
+
+/**
+ * An in-memory Runtime: objects in a Map keyed by resource id, with configurable latency,
+ * failures and health sequences. Counts concurrent apply/delete calls.
+ */
+export class FakeRuntime implements Runtime {
+  readonly type: string;
+  readonly objects = new Map<string, LiveObject>();
+  readonly calls: FakeCall[] = [];
+  /** Milliseconds each apply/delete takes. */
+  latencyMs = 0;
+  /** Ids whose apply (or delete) throws. */
+  readonly failApply = new Set<string>();
+  readonly failDelete = new Set<string>();
+  /** Health answers per id, one per poll; the last repeats. Default: healthy. */
+  readonly healthSequences = new Map<string, HealthStatus[]>();
+  /** Extra fields the "server" adds on apply, e.g. a Service's clusterIP. */
+  readonly serverFields = new Map<string, Record<string, unknown>>();
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(type = 'Kubernetes') {
+    this.type = type;
+  }
+
+  async read(resource: SpecResource): Promise<LiveObject | undefined> {
+    this.calls.push({ method: 'read', id: resource.id, resource });
+    return this.objects.get(resource.id);
+  }
+
+  async dryRun(resource: SpecResource): Promise<LiveObject> {
+    this.calls.push({ method: 'dryRun', id: resource.id, resource });
+    return this.#stored(resource);
+  }
+
+  async apply(resource: SpecResource, options?: ApplyOptions): Promise<LiveObject> {
+    this.calls.push({ method: 'apply', id: resource.id, resource, options });
+    await this.#busy(options?.signal);
+    if (this.failApply.has(resource.id)) throw new Error(`admission webhook denied ${resource.id}`);
+    const stored = this.#stored(resource);
+    this.objects.set(resource.id, stored);
+    return stored;
+  }
+
+  async delete(resource: SpecResource, signal?: AbortSignal): Promise<void> {
+    this.calls.push({ method: 'delete', id: resource.id, resource });
+    await this.#busy(signal);
+    if (this.failDelete.has(resource.id)) throw new Error(`finalizer stuck on ${resource.id}`);
+    this.objects.delete(resource.id);
+  }
+
+  async health(resource: SpecResource): Promise<HealthStatus> {
+    this.calls.push({ method: 'health', id: resource.id, resource });
+    const sequence = this.healthSequences.get(resource.id);
+    if (!sequence || sequence.length === 0) return { state: 'healthy' };
+    return sequence.length > 1 ? (sequence.shift() as HealthStatus) : (sequence[0] as HealthStatus);
+  }
+
+  /** Ids of the calls of one method, in order. */
+  idsOf(method: FakeCall['method']): string[] {
+    return this.calls.filter((call) => call.method === method).map((call) => call.id);
+  }
+
+  #stored(resource: SpecResource): LiveObject {
+    const metadata = (resource.attributes.metadata ?? {}) as Record<string, unknown>;
+    const extra = this.serverFields.get(resource.id) ?? {};
+    return {
+      ...structuredClone(resource.attributes),
+      ...structuredClone(extra),
+      metadata: { ...metadata, uid: `uid-${resource.id}`, resourceVersion: '1' },
+    };
+  }
+
+  async #busy(signal?: AbortSignal): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.latencyMs > 0) await sleep(this.latencyMs, undefined, { signal });
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
