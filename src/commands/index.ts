@@ -1,12 +1,18 @@
 import Doctor from './doctor.ts';
+import Inspect from './inspect.ts';
+import KeysGenerate from './keys/generate.ts';
 import SandboxDown from './sandbox/down.ts';
 import SandboxEnv from './sandbox/env.ts';
 import SandboxUp from './sandbox/up.ts';
+import Verify from './verify.ts';
 
 /** Every command, by oclif id. Adding a command means adding it here. */
 export const COMMANDS = {
   doctor: Doctor,
+  inspect: Inspect,
+  'keys:generate': KeysGenerate,
   'sandbox:up': SandboxUp,
   'sandbox:env': SandboxEnv,
   'sandbox:down': SandboxDown,
+  verify: Verify,
 };

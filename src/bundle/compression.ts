@@ -1,0 +1,171 @@
+/**
+ * Compression of the package stream. The signature and digests cover the uncompressed
+ * tar, so the compressed framing is held to a canonical shape instead: fixed parameters
+ * when writing, and a reader that walks zstd frames itself (Node's decoder stops after
+ * the first frame and ignores whatever follows) and refuses non-canonical headers and
+ * trailing bytes.
+ */
+import { Readable, type Duplex } from 'node:stream';
+import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import { isKdeliverError, KdeliverError, messageOf } from '../errors.ts';
+import type { ByteReader } from './byte-reader.ts';
+
+export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+/** Window log 23 (8 MiB) as a zstd window descriptor: exponent 23 - 10, mantissa 0. */
+const ZSTD_WINDOW_LOG = 23;
+const ZSTD_WINDOW_DESCRIPTOR = (ZSTD_WINDOW_LOG - 10) << 3;
+const ZSTD_MAX_BLOCK = 128 * 1024;
+/** gzip header: deflate, no flags, mtime 0, no extra flags, OS "unknown" (so every platform writes the same bytes). */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+
+function compressionError(detail: string, cause?: unknown): KdeliverError {
+  return new KdeliverError(
+    'verification',
+    'PACKAGE_COMPRESSION_INVALID',
+    `the package's compression is damaged: ${detail}`,
+    {
+      hint: 'The file was damaged in transit or tampered with; copy it again.',
+      cause,
+    },
+  );
+}
+
+function trailingData(what: string): KdeliverError {
+  return new KdeliverError('verification', 'PACKAGE_TRAILING_DATA', `the package has bytes after ${what}`, {
+    hint: 'Something was appended to the package; get a fresh copy from its builder.',
+  });
+}
+
+/** Rewrites the first 10 bytes of Node's gzip output to the canonical header. */
+async function* canonicalGzipHeader(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of source) {
+    if (seen < GZIP_HEADER.length)
+      GZIP_HEADER.copy(chunk, 0, seen, Math.min(GZIP_HEADER.length, seen + chunk.length));
+    seen += chunk.length;
+    yield chunk;
+  }
+}
+
+/** Streams `input` through a zlib transform, with backpressure, passing errors of either side on. */
+async function* through(input: AsyncIterable<Buffer>, transform: Duplex): AsyncGenerator<Buffer> {
+  const source = Readable.from(input);
+  source.on('error', (error) => transform.destroy(error));
+  source.pipe(transform);
+  for await (const chunk of transform) yield chunk as Buffer;
+}
+
+/** The compressed form of a tar stream. */
+export function compress(compression: Compression, tar: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  switch (compression) {
+    case 'zstd':
+      return through(
+        tar,
+        createZstdCompress({
+          params: {
+            [constants.ZSTD_c_compressionLevel]: 3,
+            [constants.ZSTD_c_checksumFlag]: 1,
+            [constants.ZSTD_c_windowLog]: ZSTD_WINDOW_LOG,
+          },
+        }),
+      );
+    case 'gzip':
+      return canonicalGzipHeader(through(tar, createGzip({ level: 6 })));
+    case 'none':
+      return tar;
+  }
+}
+
+/** Runs one decoder over a byte stream, turning its failures into verification errors. */
+async function* decode(input: AsyncIterable<Buffer>, decoder: Duplex): AsyncGenerator<Buffer> {
+  try {
+    yield* through(input, decoder);
+  } catch (error) {
+    throw isKdeliverError(error) ? error : compressionError(messageOf(error), error);
+  }
+}
+
+/** The raw bytes of one zstd frame whose magic was already read, checking its structure. */
+async function* zstdFrame(raw: ByteReader, frame: number): AsyncGenerator<Buffer> {
+  const where = `in zstd frame ${frame}`;
+  const descriptor = (await raw.read(1, where))[0]!;
+  const contentSizeBytes = [0, 2, 4, 8][descriptor >> 6]!;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  // Unused and reserved bits clear, content checksum on, no dictionary.
+  if ((descriptor & 0x1b) !== 0 || (descriptor & 0x04) === 0)
+    throw compressionError(
+      `zstd frame ${frame} has a non-canonical header (descriptor 0x${descriptor.toString(16)})`,
+    );
+  const header: Buffer[] = [ZSTD_MAGIC, Buffer.from([descriptor])];
+  if (!singleSegment) {
+    const window = await raw.read(1, where);
+    if (window[0] !== ZSTD_WINDOW_DESCRIPTOR)
+      throw compressionError(`zstd frame ${frame} has a non-canonical window size`);
+    header.push(window);
+  }
+  header.push(await raw.read(singleSegment && contentSizeBytes === 0 ? 1 : contentSizeBytes, where));
+  yield Buffer.concat(header);
+  for (let last = false; !last;) {
+    const blockHeader = await raw.read(3, where);
+    yield blockHeader;
+    const value = blockHeader.readUIntLE(0, 3);
+    last = (value & 1) === 1;
+    const type = (value >> 1) & 3;
+    const size = value >> 3;
+    if (type === 3 || size > ZSTD_MAX_BLOCK)
+      throw compressionError(`zstd frame ${frame} has an invalid block header`);
+    for (let remaining = type === 1 ? 1 : size; remaining > 0;) {
+      const chunk = await raw.readSome(remaining, where);
+      remaining -= chunk.length;
+      yield chunk;
+    }
+  }
+  yield await raw.read(4, `at the checksum of zstd frame ${frame}`);
+}
+
+/** Decodes every zstd frame up to the end of the input, one decoder per frame. */
+async function* zstdFrames(raw: ByteReader): AsyncGenerator<Buffer> {
+  for (let frame = 1; ; frame++) {
+    yield* decode(zstdFrame(raw, frame), createZstdDecompress());
+    if (await raw.atEnd()) return;
+    if (!(await raw.read(4, 'after a zstd frame')).equals(ZSTD_MAGIC))
+      throw trailingData(`zstd frame ${frame}`);
+  }
+}
+
+async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
+  const header = Buffer.concat([
+    magic,
+    await raw.read(GZIP_HEADER.length - magic.length, 'in the gzip header'),
+  ]);
+  if (!header.equals(GZIP_HEADER)) throw compressionError('the gzip header is not the one kdeliver writes');
+  let fed = header.length;
+  async function* input(): AsyncGenerator<Buffer> {
+    yield header;
+    while (!(await raw.atEnd())) {
+      const chunk = await raw.readSome(64 * 1024, 'in the gzip stream');
+      fed += chunk.length;
+      yield chunk;
+    }
+  }
+  const decoder = createGunzip();
+  yield* decode(input(), decoder);
+  // gunzip silently skips trailing zero bytes; it counts what it consumed, so compare.
+  if (decoder.bytesWritten !== fed) throw trailingData('the gzip stream');
+}
+
+async function* rest(raw: ByteReader, first: Buffer): AsyncGenerator<Buffer> {
+  yield first;
+  while (!(await raw.atEnd())) yield await raw.readSome(64 * 1024, 'in the tar stream');
+}
+
+/** The uncompressed tar stream, whichever of the three encodings the package uses. */
+export async function* decompress(raw: ByteReader): AsyncGenerator<Buffer> {
+  const magic = await raw.read(4, 'at its very start');
+  if (magic.equals(ZSTD_MAGIC)) yield* zstdFrames(raw);
+  else if (magic[0] === GZIP_HEADER[0] && magic[1] === GZIP_HEADER[1]) yield* gunzip(raw, magic);
+  else yield* rest(raw, magic);
+}

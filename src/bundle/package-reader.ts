@@ -1,0 +1,244 @@
+/**
+ * Opens a package for one streaming pass: the signature is checked before anything
+ * else is trusted, then entries come out in manifest order and each is checked (size,
+ * digest, padding) as it is read. The last chunk of an entry is handed out only after
+ * its digest matched, so a consumer that commits on end-of-stream never commits bad bytes.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import { KdeliverError } from '../errors.ts';
+import { ByteReader } from './byte-reader.ts';
+import { decompress } from './compression.ts';
+import {
+  MANIFEST_ENTRY,
+  MAX_MANIFEST_BYTES,
+  MAX_SIGNATURE_BYTES,
+  MAX_SIGSTORE_BYTES,
+  parseManifest,
+  SIGNATURE_ENTRY,
+  SIGSTORE_ENTRY,
+  type ManifestEntry,
+  type PackageManifest,
+} from './format.ts';
+import { keyFingerprint, verifyBytes } from './keys.ts';
+import { readPackageFiles, resolvePackageFiles } from './parts.ts';
+import { verifySigstoreBundle } from './sigstore.ts';
+import { TarReader, type TarEntryHeader } from './tar-reader.ts';
+
+export interface OpenPackageOptions {
+  /** The public key the package must be signed with. */
+  publicKey?: KeyObject;
+  /** Accept a package without checking its signature (digests are still checked). */
+  insecureSkipVerify?: boolean;
+  /** Receives the warning printed when verification is skipped. */
+  onWarning?: (message: string) => void;
+}
+
+export interface PackageEntry {
+  name: string;
+  size: number;
+  /** `sha256:<hex>`, as listed in the manifest. */
+  digest: string;
+  /** The body; throws a verification error instead of yielding the last chunk if it does not match. */
+  stream: AsyncIterable<Buffer>;
+}
+
+export interface OpenedPackage {
+  files: string[];
+  manifest: PackageManifest;
+  manifestBytes: Buffer;
+  /** The fingerprint of the key whose signature was checked; null when verification was skipped. */
+  verifiedKey: string | null;
+  /**
+   * Every listed entry, in order. An entry not read to its end is read (and checked) when
+   * the next one is asked for; after the last one the end of the archive is checked.
+   * Iterate once.
+   */
+  entries(): AsyncGenerator<PackageEntry>;
+  close(): Promise<void>;
+}
+
+function refused(code: string, message: string, hint: string): KdeliverError {
+  return new KdeliverError('verification', code, message, { hint });
+}
+
+const FRESH_COPY = 'The package is damaged or was tampered with; get a fresh copy from its builder.';
+
+async function expectEntry(tar: TarReader, name: string): Promise<TarEntryHeader> {
+  const header = await tar.next();
+  if (header?.name !== name)
+    throw refused(
+      'PACKAGE_ENTRY_UNEXPECTED',
+      `expected entry ${name}, found ${header ? `entry ${header.name}` : 'the end of the archive'}`,
+      FRESH_COPY,
+    );
+  return header;
+}
+
+interface SignatureParts {
+  signature: Buffer;
+  sigstoreBundle: Buffer;
+}
+
+function checkSignature(
+  manifestBytes: Buffer,
+  parts: SignatureParts | null,
+  options: OpenPackageOptions,
+): string | null {
+  if (!options.publicKey) {
+    options.onWarning?.(
+      '--insecure-skip-verify: the package signature is NOT checked; anyone could have built this package.',
+    );
+    return null;
+  }
+  if (!parts) {
+    if (options.insecureSkipVerify) {
+      options.onWarning?.('--insecure-skip-verify: the package is unsigned; anyone could have built it.');
+      return null;
+    }
+    throw refused(
+      'PACKAGE_UNSIGNED',
+      `the package is unsigned (it has no ${SIGNATURE_ENTRY})`,
+      'Use a signed package, or pass --insecure-skip-verify to accept an unsigned one.',
+    );
+  }
+  const fingerprint = keyFingerprint(options.publicKey);
+  const signature = Buffer.from(parts.signature.toString('ascii').trim(), 'base64');
+  let valid = false;
+  try {
+    valid = verifyBytes(options.publicKey, manifestBytes, signature);
+  } catch {
+    // A malformed DER signature is just an invalid one.
+  }
+  if (!valid)
+    throw refused(
+      'PACKAGE_SIGNATURE_INVALID',
+      `${SIGNATURE_ENTRY} does not verify ${MANIFEST_ENTRY} with key ${fingerprint}`,
+      'The package was signed with another key or tampered with; check --key, or get a fresh copy from its builder.',
+    );
+  verifySigstoreBundle(parts.sigstoreBundle, manifestBytes, options.publicKey, SIGSTORE_ENTRY);
+  return fingerprint;
+}
+
+/** An entry body that checks itself while being read, and can be drained by the reader. */
+function entryBody(tar: TarReader, expected: ManifestEntry) {
+  const hash = createHash('sha256');
+  let remaining = expected.size;
+  let finished = false;
+  async function read(): Promise<Buffer | null> {
+    if (finished) return null;
+    let chunk: Buffer | null = null;
+    if (remaining > 0) {
+      chunk = await tar.readBody(Math.min(remaining, 1024 * 1024), expected.path);
+      remaining -= chunk.length;
+      hash.update(chunk);
+    }
+    if (remaining === 0) {
+      await tar.endBody(expected.size, expected.path);
+      const actual = hash.digest('hex');
+      finished = true;
+      if (actual !== expected.sha256)
+        throw refused(
+          'PACKAGE_ENTRY_DIGEST_MISMATCH',
+          `entry ${expected.path} has sha256 ${actual}, the manifest lists ${expected.sha256}`,
+          FRESH_COPY,
+        );
+    }
+    return chunk;
+  }
+  async function* stream(): AsyncGenerator<Buffer> {
+    for (let chunk = await read(); chunk !== null; chunk = await read()) yield chunk;
+  }
+  return { read, stream };
+}
+
+export async function openPackage(path: string, options: OpenPackageOptions): Promise<OpenedPackage> {
+  if (!options.publicKey && !options.insecureSkipVerify)
+    throw new KdeliverError('usage', 'KEY_REQUIRED', 'a public key is needed to verify the package', {
+      hint: 'Pass --key kdeliver.pub (the builder’s public key), or --insecure-skip-verify to skip the signature check.',
+    });
+  const files = await resolvePackageFiles(path);
+  const raw = new ByteReader(readPackageFiles(files));
+  const tar = new TarReader(new ByteReader(decompress(raw)));
+  try {
+    const manifestBytes = await tar.readSmall(await expectEntry(tar, MANIFEST_ENTRY), MAX_MANIFEST_BYTES);
+    let header = await tar.next();
+    let parts: SignatureParts | null = null;
+    if (header?.name === SIGNATURE_ENTRY) {
+      const signature = await tar.readSmall(header, MAX_SIGNATURE_BYTES);
+      const sigstoreBundle = await tar.readSmall(await expectEntry(tar, SIGSTORE_ENTRY), MAX_SIGSTORE_BYTES);
+      parts = { signature, sigstoreBundle };
+      header = await tar.next();
+    }
+    const verifiedKey = checkSignature(manifestBytes, parts, options);
+    const manifest = parseManifest(manifestBytes);
+    if (verifiedKey && manifest.signer?.keyFingerprint !== verifiedKey)
+      throw refused(
+        'PACKAGE_MANIFEST_INVALID',
+        `${MANIFEST_ENTRY} names signer ${manifest.signer?.keyFingerprint ?? 'none'}, but it is signed by ${verifiedKey}`,
+        FRESH_COPY,
+      );
+    if (!parts && manifest.signer)
+      throw refused(
+        'PACKAGE_SIGNATURE_MISSING',
+        `${MANIFEST_ENTRY} names signer ${manifest.signer.keyFingerprint}, but ${SIGNATURE_ENTRY} is missing`,
+        FRESH_COPY,
+      );
+    const firstHeader = header;
+    let iterated = false;
+
+    async function* entries(): AsyncGenerator<PackageEntry> {
+      if (iterated) throw new Error('the entries of a package can be iterated only once');
+      iterated = true;
+      try {
+        const listed = new Set(manifest.entries.map((entry) => entry.path));
+        let next: TarEntryHeader | null = firstHeader;
+        for (const [i, expected] of manifest.entries.entries()) {
+          if (i > 0) next = await tar.next();
+          if (!next)
+            throw refused(
+              'PACKAGE_ENTRY_MISSING',
+              `entry ${expected.path} is listed in the manifest but missing from the package`,
+              FRESH_COPY,
+            );
+          if (next.name !== expected.path)
+            throw refused(
+              'PACKAGE_ENTRY_UNEXPECTED',
+              listed.has(next.name)
+                ? `entry ${next.name} appears where ${expected.path} is expected (out of order or duplicated)`
+                : `entry ${next.name} is not listed in the manifest`,
+              FRESH_COPY,
+            );
+          if (next.size !== expected.size)
+            throw refused(
+              'PACKAGE_ENTRY_SIZE_MISMATCH',
+              `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
+              FRESH_COPY,
+            );
+          const body = entryBody(tar, expected);
+          yield {
+            name: expected.path,
+            size: expected.size,
+            digest: `sha256:${expected.sha256}`,
+            stream: body.stream(),
+          };
+          while ((await body.read()) !== null);
+        }
+        const extra = manifest.entries.length === 0 ? firstHeader : await tar.next();
+        if (extra)
+          throw refused(
+            'PACKAGE_ENTRY_UNEXPECTED',
+            `entry ${extra.name} is not listed in the manifest`,
+            FRESH_COPY,
+          );
+        await tar.finish();
+      } finally {
+        await raw.close();
+      }
+    }
+
+    return { files, manifest, manifestBytes, verifiedKey, entries, close: () => raw.close() };
+  } catch (error) {
+    await raw.close();
+    throw error;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Writes a package in one streaming pass (docs/package-format.md). Everything the
+ * manifest lists is known before the first byte is written — specs and the catalog are
+ * small and built in memory, blob digests and sizes come from their descriptors — and
+ * every blob body is checked against its descriptor while it is copied in.
+ */
+import { createHash } from 'node:crypto';
+import { KdeliverError, messageOf } from '../errors.ts';
+import { createCatalog, type CatalogStack } from '../state/catalog.ts';
+import { KDELIVER_VERSION } from '../version.ts';
+import type { ImageBlobSource, PackageBlob, PackageImage } from './blob-source.ts';
+import { compress, type Compression } from './compression.ts';
+import {
+  blobEntryName,
+  CATALOG_ENTRY,
+  FORMAT_VERSION,
+  isSafeEntryName,
+  LAYOUT_INDEX_ENTRY,
+  LAYOUT_MARKER_ENTRY,
+  MANIFEST_ENTRY,
+  REF_NAME_ANNOTATION,
+  serializeManifest,
+  SIGNATURE_ENTRY,
+  SIGSTORE_ENTRY,
+  SPECS_DIR,
+  type ManifestEntry,
+  type ManifestImage,
+  type PackageManifest,
+} from './format.ts';
+import { keyFingerprint, signBytes, type PackageSigner } from './keys.ts';
+import { writePackageFiles } from './parts.ts';
+import { createSigstoreBundle } from './sigstore.ts';
+import { BLOCK_SIZE, encodeHeader, paddingSize } from './tar-header.ts';
+
+export interface SpecFile {
+  /** Path under specs/, e.g. `shop/apps-v1-deployment-web.yaml`. */
+  path: string;
+  content: string | Uint8Array;
+}
+
+export interface WritePackageOptions {
+  name: string;
+  version: string;
+  /** Recorded as the build time; take it from SOURCE_DATE_EPOCH to keep builds reproducible. */
+  created: Date;
+  stacks: CatalogStack[];
+  specs: SpecFile[];
+  images: ImageBlobSource;
+  compression: Compression;
+  /** Bytes per part; undefined writes one file. */
+  splitSize?: number;
+  /** Null writes an unsigned package, which every consumer refuses unless told to skip verification. */
+  signer: PackageSigner | null;
+}
+
+export interface WrittenPackage {
+  files: string[];
+  manifest: PackageManifest;
+}
+
+const BLOB_ORDER: Record<PackageBlob['role'], number> = { layer: 0, config: 0, manifest: 1, index: 2 };
+
+/** An entry whose body is already in memory. */
+interface SmallEntry {
+  path: string;
+  body: Buffer;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function inputError(code: string, message: string, hint: string): KdeliverError {
+  return new KdeliverError('input', code, message, { hint });
+}
+
+/** Every distinct blob of every image, in the order an installer can push them in. */
+function orderBlobs(images: readonly PackageImage[]): PackageBlob[] {
+  const byDigest = new Map<string, PackageBlob>();
+  for (const image of images) {
+    for (const blob of image.blobs) {
+      if (!/^sha256:[0-9a-f]{64}$/.test(blob.digest) || !Number.isSafeInteger(blob.size) || blob.size < 0)
+        throw inputError(
+          'IMAGE_BLOB_INVALID',
+          `image ${image.reference} has a malformed blob descriptor ${blob.digest}`,
+          'Check the image source.',
+        );
+      const known = byDigest.get(blob.digest);
+      if (known && (known.size !== blob.size || BLOB_ORDER[known.role] !== BLOB_ORDER[blob.role]))
+        throw inputError(
+          'IMAGE_BLOB_CONFLICT',
+          `blob ${blob.digest} is described twice with different sizes or roles`,
+          'Check the image source.',
+        );
+      byDigest.set(blob.digest, blob);
+    }
+  }
+  return [...byDigest.values()].sort(
+    (a, b) => BLOB_ORDER[a.role] - BLOB_ORDER[b.role] || compareStrings(a.digest, b.digest),
+  );
+}
+
+function describeImages(images: readonly PackageImage[]): { manifestImages: ManifestImage[]; index: Buffer } {
+  const described = [...images]
+    .sort((a, b) => compareStrings(a.reference, b.reference))
+    .map((image) => {
+      const top = image.blobs.find((blob) => blob.digest === image.digest);
+      if (!top || (top.role !== 'manifest' && top.role !== 'index'))
+        throw inputError(
+          'IMAGE_BLOB_INVALID',
+          `image ${image.reference} does not list its own manifest ${image.digest} among its blobs`,
+          'Check the image source.',
+        );
+      return { image, top };
+    });
+  const manifestImages = described.map(({ image, top }) => ({
+    reference: image.reference,
+    digest: image.digest,
+    mediaType: top.mediaType,
+    platforms: image.platforms,
+    size: [...new Map(image.blobs.map((blob) => [blob.digest, blob.size])).values()].reduce(
+      (sum, n) => sum + n,
+      0,
+    ),
+  }));
+  const duplicate = manifestImages.find((image, i) => manifestImages[i + 1]?.reference === image.reference);
+  if (duplicate)
+    throw inputError(
+      'IMAGE_DUPLICATE',
+      `image ${duplicate.reference} is listed twice`,
+      'List each image reference once.',
+    );
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: described.map(({ image, top }) => ({
+      mediaType: top.mediaType,
+      digest: image.digest,
+      size: top.size,
+      annotations: { [REF_NAME_ANNOTATION]: image.reference },
+    })),
+  };
+  return { manifestImages, index: Buffer.from(`${JSON.stringify(index, null, 2)}\n`) };
+}
+
+function specEntries(specs: SpecFile[]): SmallEntry[] {
+  const entries = specs
+    .map((spec) => ({ path: `${SPECS_DIR}${spec.path}`, body: Buffer.from(spec.content) }))
+    .sort((a, b) => compareStrings(a.path, b.path));
+  entries.forEach((entry, i) => {
+    if (!isSafeEntryName(entry.path))
+      throw inputError(
+        'SPEC_PATH_INVALID',
+        `spec path ${entry.path} is not a safe relative path`,
+        'Use plain relative paths without `..`, leading dots or odd characters.',
+      );
+    if (entries[i + 1]?.path === entry.path)
+      throw inputError(
+        'SPEC_PATH_DUPLICATE',
+        `spec path ${entry.path} is given twice`,
+        'Give every spec file a distinct path.',
+      );
+  });
+  return entries;
+}
+
+function* smallEntry(entry: SmallEntry): Generator<Buffer> {
+  yield encodeHeader(entry.path, entry.body.length);
+  yield entry.body;
+  yield Buffer.alloc(paddingSize(entry.body.length));
+}
+
+/** Copies one blob into the tar stream, refusing a body that does not match its descriptor. */
+async function* blobEntry(source: ImageBlobSource, blob: PackageBlob): AsyncGenerator<Buffer> {
+  yield encodeHeader(blobEntryName(blob.digest), blob.size);
+  const hash = createHash('sha256');
+  let copied = 0;
+  for await (const chunk of await source.openBlob(blob)) {
+    copied += chunk.length;
+    if (copied > blob.size) break;
+    hash.update(chunk);
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (copied !== blob.size || digest !== blob.digest) {
+    throw new KdeliverError(
+      'verification',
+      'IMAGE_BLOB_MISMATCH',
+      `blob ${blob.digest} does not match its descriptor: got ${copied > blob.size ? `more than ${blob.size}` : copied} bytes${copied === blob.size ? ` with digest ${digest}` : ''}, expected ${blob.size}`,
+      { hint: 'The registry served different content than it described; pull the image again.' },
+    );
+  }
+  yield Buffer.alloc(paddingSize(blob.size));
+}
+
+export async function writePackage(output: string, options: WritePackageOptions): Promise<WrittenPackage> {
+  const blobs = orderBlobs(options.images.images);
+  const { manifestImages, index } = describeImages(options.images.images);
+  const catalog = Buffer.from(await createCatalog(options.stacks, manifestImages));
+  const small: SmallEntry[] = [
+    ...specEntries(options.specs),
+    { path: CATALOG_ENTRY, body: catalog },
+    { path: LAYOUT_MARKER_ENTRY, body: Buffer.from('{"imageLayoutVersion":"1.0.0"}\n') },
+    { path: LAYOUT_INDEX_ENTRY, body: index },
+  ];
+  const entries: ManifestEntry[] = [
+    ...small.map((entry) => ({ path: entry.path, size: entry.body.length, sha256: sha256(entry.body) })),
+    ...blobs.map((blob) => ({
+      path: blobEntryName(blob.digest),
+      size: blob.size,
+      sha256: blob.digest.slice('sha256:'.length),
+    })),
+  ];
+  const manifest: PackageManifest = {
+    formatVersion: FORMAT_VERSION,
+    name: options.name,
+    version: options.version,
+    created: options.created.toISOString(),
+    builder: { name: 'kdeliver', version: KDELIVER_VERSION },
+    signer: options.signer ? { keyFingerprint: keyFingerprint(options.signer.publicKey) } : null,
+    stacks: options.stacks
+      .map((stack) => ({ name: stack.name, resources: stack.resources.length }))
+      .sort((a, b) => compareStrings(a.name, b.name)),
+    images: manifestImages,
+    entries,
+  };
+  const manifestBytes = serializeManifest(manifest);
+  const signed: SmallEntry[] = [{ path: MANIFEST_ENTRY, body: manifestBytes }];
+  if (options.signer) {
+    const signature = signBytes(options.signer, manifestBytes);
+    signed.push(
+      { path: SIGNATURE_ENTRY, body: Buffer.from(`${signature.toString('base64')}\n`) },
+      {
+        path: SIGSTORE_ENTRY,
+        body: await createSigstoreBundle(manifestBytes, signature, options.signer.publicKey),
+      },
+    );
+  }
+
+  async function* tarStream(): AsyncGenerator<Buffer> {
+    for (const entry of [...signed, ...small]) yield* smallEntry(entry);
+    for (const blob of blobs) yield* blobEntry(options.images, blob);
+    yield Buffer.alloc(2 * BLOCK_SIZE);
+  }
+
+  let files: string[];
+  try {
+    files = await writePackageFiles(compress(options.compression, tarStream()), output, options.splitSize);
+  } catch (error) {
+    if (error instanceof KdeliverError) throw error;
+    throw new KdeliverError(
+      'operation',
+      'PACKAGE_WRITE_FAILED',
+      `cannot write package ${output}: ${messageOf(error)}`,
+      {
+        hint: 'Check free space and permissions where the package is written.',
+        cause: error,
+      },
+    );
+  }
+  return { files, manifest };
+}

@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { COMPRESSIONS } from '../../../src/bundle/compression.ts';
+import { loadPublicKey } from '../../../src/bundle/keys.ts';
+import { openPackage } from '../../../src/bundle/package-reader.ts';
+import { writePackage } from '../../../src/bundle/package-writer.ts';
+import { verifySigstoreBundle } from '../../../src/bundle/sigstore.ts';
+import { verifyPackage } from '../../../src/bundle/verify.ts';
+import { makeSigner, packageOptions, sampleImages, tempDir } from './fixtures.ts';
+
+const run = promisify(execFile);
+
+async function readAll(path: string, options: Parameters<typeof openPackage>[1]) {
+  const opened = await openPackage(path, options);
+  const entries = new Map<string, Buffer>();
+  for await (const entry of opened.entries()) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry.stream) chunks.push(chunk);
+    entries.set(entry.name, Buffer.concat(chunks));
+  }
+  return { opened, entries };
+}
+
+describe('package writer and reader', () => {
+  it.each(COMPRESSIONS)('round-trips specs, catalog and an OCI layout (%s)', async (compression) => {
+    const dir = await tempDir();
+    const images = await sampleImages();
+    const { signer, publicKeyPath } = await makeSigner(dir);
+    const output = join(dir, `shop.tar.${compression}`);
+    const written = await writePackage(output, packageOptions(images, signer, { compression }));
+    expect(written.files).toEqual([output]);
+
+    const { opened, entries } = await readAll(output, { publicKey: await loadPublicKey(publicKeyPath) });
+    expect(opened.manifest).toEqual(written.manifest);
+    expect(opened.verifiedKey).toBe(written.manifest.signer?.keyFingerprint);
+    const names = [...entries.keys()];
+    expect(names.slice(0, 6)).toEqual([
+      'specs/shop/namespace.yaml',
+      'specs/shop/web.yaml',
+      'state.db',
+      'images/oci-layout',
+      'images/index.json',
+      expect.stringMatching(/^images\/blobs\/sha256\//),
+    ]);
+    expect(entries.get('specs/shop/web.yaml')?.toString()).toContain('kind: Deployment');
+    // Every blob comes out byte for byte, layers and configs before manifests before the index.
+    const blobNames = names.filter((name) => name.startsWith('images/blobs/'));
+    expect(blobNames).toHaveLength(images.bodies.size);
+    for (const [digest, body] of images.bodies)
+      expect(entries.get(`images/blobs/sha256/${digest.slice(7)}`)).toEqual(body);
+    const roles = blobNames.map((name) => {
+      const blob = images.source.images
+        .flatMap((image) => image.blobs)
+        .find((b) => b.digest === `sha256:${name.slice(-64)}`);
+      return { layer: 0, config: 0, manifest: 1, index: 2 }[blob!.role];
+    });
+    expect(roles).toEqual([...roles].sort());
+    const index = JSON.parse(entries.get('images/index.json')!.toString());
+    expect(
+      index.manifests.map(
+        (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
+      ),
+    ).toEqual(['registry.example/shop/web:1.4', 'registry.example/shop/worker:2.0']);
+    expect(opened.manifest.images[0]).toMatchObject({
+      reference: 'registry.example/shop/web:1.4',
+      platforms: [{ architecture: 'amd64' }, { architecture: 'arm64', variant: 'v8' }],
+    });
+
+    // sqlite3 reads the catalog on its own.
+    await writeFile(join(dir, 'state.db'), entries.get('state.db')!);
+    const { stdout } = await run('sqlite3', [
+      join(dir, 'state.db'),
+      "pragma user_version; select kind, count(*) from resources group by kind order by kind; select depends_on from resource_dependencies where resource_id like '%Deployment%' order by 1;",
+    ]);
+    expect(stdout.trim().split('\n')).toEqual([
+      '1',
+      'ConfigMap|1',
+      'Deployment|1',
+      'Namespace|1',
+      'v1/ConfigMap/shop/web',
+      'v1/Namespace/shop',
+    ]);
+  });
+
+  it('writes the same bytes for the same inputs', async () => {
+    const dir = await tempDir();
+    const images = await sampleImages();
+    for (const compression of COMPRESSIONS) {
+      await writePackage(join(dir, 'a'), packageOptions(images, null, { compression }));
+      await writePackage(join(dir, 'b'), packageOptions(images, null, { compression }));
+      const [a, b] = await Promise.all([readFile(join(dir, 'a')), readFile(join(dir, 'b'))]);
+      expect(a.equals(b), compression).toBe(true);
+    }
+    // A different creation time is a different package.
+    await writePackage(
+      join(dir, 'c'),
+      packageOptions(images, null, { compression: 'none', created: new Date(0) }),
+    );
+    expect((await readFile(join(dir, 'c'))).equals(await readFile(join(dir, 'a')))).toBe(false);
+  });
+
+  it('writes a tar that GNU tar lists with zero mtimes, root owner and mode 0644', async () => {
+    const dir = await tempDir();
+    const output = join(dir, 'shop.tar');
+    const { signer } = await makeSigner(dir);
+    await writePackage(output, packageOptions(await sampleImages(), signer, { compression: 'none' }));
+    const { stdout } = await run('tar', ['--numeric-owner', '--full-time', '-tvf', output], {
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00:00 kdeliver\.json$/);
+    expect(lines[1]).toMatch(/ kdeliver\.json\.sig$/);
+    expect(lines[2]).toMatch(/ kdeliver\.sigstore\.json$/);
+    for (const line of lines) expect(line).toMatch(/^-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00:00 /);
+  });
+
+  it('signs the manifest so that openssl verifies it, and the sigstore bundle verifies offline', async () => {
+    const dir = await tempDir();
+    const output = join(dir, 'shop.tar');
+    const { signer, publicKeyPath } = await makeSigner(dir);
+    await writePackage(output, packageOptions(await sampleImages(), signer, { compression: 'none' }));
+    await run('tar', [
+      '-xf',
+      output,
+      '-C',
+      dir,
+      'kdeliver.json',
+      'kdeliver.json.sig',
+      'kdeliver.sigstore.json',
+    ]);
+    const signature = Buffer.from((await readFile(join(dir, 'kdeliver.json.sig'), 'ascii')).trim(), 'base64');
+    await writeFile(join(dir, 'sig.der'), signature);
+    const { stdout } = await run('openssl', [
+      'dgst',
+      '-sha256',
+      '-verify',
+      publicKeyPath,
+      '-signature',
+      join(dir, 'sig.der'),
+      join(dir, 'kdeliver.json'),
+    ]);
+    expect(stdout.trim()).toBe('Verified OK');
+
+    const manifest = await readFile(join(dir, 'kdeliver.json'));
+    const bundle = await readFile(join(dir, 'kdeliver.sigstore.json'));
+    const publicKey = await loadPublicKey(publicKeyPath);
+    expect(JSON.parse(bundle.toString())).toMatchObject({
+      mediaType: expect.stringContaining('application/vnd.dev.sigstore.bundle'),
+      messageSignature: {
+        messageDigest: {
+          algorithm: 'SHA2_256',
+          digest: createHash('sha256').update(manifest).digest('base64'),
+        },
+      },
+    });
+    expect(() => verifySigstoreBundle(bundle, manifest, publicKey, 'kdeliver.sigstore.json')).not.toThrow();
+    const altered = Buffer.from(manifest.toString().replace('"shop"', '"shoq"'));
+    expect(() => verifySigstoreBundle(bundle, altered, publicKey, 'kdeliver.sigstore.json')).toThrow(
+      /does not verify/,
+    );
+    const other = await makeSigner(join(dir, 'other'));
+    expect(() =>
+      verifySigstoreBundle(bundle, manifest, other.signer.publicKey, 'kdeliver.sigstore.json'),
+    ).toThrow(/does not verify/);
+  });
+
+  it('splits into numbered parts that read back given the first part or the base name', async () => {
+    const dir = await tempDir();
+    const { signer, publicKeyPath } = await makeSigner(dir);
+    const publicKey = await loadPublicKey(publicKeyPath);
+    const images = await sampleImages(4000);
+    const output = join(dir, 'shop.tar.zst');
+    const whole = await writePackage(join(dir, 'whole.tar.zst'), packageOptions(images, signer));
+    const split = await writePackage(output, packageOptions(images, signer, { splitSize: 2000 }));
+    expect(split.files.length).toBeGreaterThan(2);
+    expect(split.files[1]).toBe(`${output}.001`);
+    for (const part of split.files.slice(0, -1)) expect((await readFile(part)).length).toBe(2000);
+    expect(await readdir(dir)).not.toContain('shop.tar.zst');
+    for (const path of [output, `${output}.000`]) {
+      const report = await verifyPackage(path, { publicKey });
+      expect(report).toMatchObject({ files: split.files, entries: whole.manifest.entries.length });
+    }
+    await expect(verifyPackage(`${output}.001`, { publicKey })).rejects.toMatchObject({
+      code: 'PACKAGE_PART_NOT_FIRST',
+    });
+    // Writing again unsplit removes the old parts, so readers cannot mix builds.
+    await writePackage(output, packageOptions(images, signer));
+    expect((await readdir(dir)).filter((name) => name.startsWith('shop.tar.zst'))).toEqual(['shop.tar.zst']);
+  });
+
+  it('refuses a blob whose body does not match its descriptor, and leaves no file behind', async () => {
+    const dir = await tempDir();
+    const images = await sampleImages();
+    const source = {
+      ...images.source,
+      openBlob: async function* () {
+        yield Buffer.from('not the blob');
+      },
+    };
+    await expect(
+      writePackage(join(dir, 'bad.tar.zst'), packageOptions({ ...images, source }, null)),
+    ).rejects.toMatchObject({
+      code: 'IMAGE_BLOB_MISMATCH',
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
