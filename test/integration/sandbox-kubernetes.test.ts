@@ -1,8 +1,8 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { componentDir } from '../../src/sandbox/binaries.ts';
-import { runCli, runProgram } from '../helpers/cli.ts';
+import { runCli } from '../helpers/cli.ts';
+import { kubectl } from '../helpers/kubectl.ts';
 
 function clients() {
   const config = new KubeConfig();
@@ -55,12 +55,8 @@ describe('sandbox Kubernetes', () => {
     for (const name of ['KDELIVER_REGISTRY_CA', 'KDELIVER_REGISTRY_USER', 'KDELIVER_REGISTRY_PASSWORD']) {
       expect(env.stdout).toMatch(new RegExp(`^export ${name}='.+'$`, 'm'));
     }
-    const kubectl = process.env.KUBEBUILDER_ASSETS
-      ? `${process.env.KUBEBUILDER_ASSETS}/kubectl`
-      : `${componentDir('kubernetes')}/kubectl`;
-    const nodes = await runProgram(kubectl, ['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], {
-      env: { ...process.env, KUBECONFIG: inject('sandboxEnv').KUBECONFIG },
-    });
+    const exported = /^export KUBECONFIG='(.+)'$/m.exec(env.stdout)![1]!;
+    const nodes = await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'], exported);
     expect(nodes.stderr).toBe('');
     expect(nodes.stdout).toBe('kdeliver-node-1');
   });
