@@ -18,6 +18,8 @@ const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const ZSTD_WINDOW_LOG = 23;
 const ZSTD_WINDOW_DESCRIPTOR = (ZSTD_WINDOW_LOG - 10) << 3;
 const ZSTD_MAX_BLOCK = 128 * 1024;
+/** Compressed output in large buffers: fewer writes downstream (the bytes are the same at any size). */
+const OUTPUT_CHUNK_SIZE = 1024 * 1024;
 /** gzip header: deflate, no flags, mtime 0, no extra flags, OS "unknown" (so every platform writes the same bytes). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 
@@ -65,6 +67,7 @@ export function compress(compression: Compression, tar: AsyncIterable<Buffer>): 
       return through(
         tar,
         createZstdCompress({
+          chunkSize: OUTPUT_CHUNK_SIZE,
           params: {
             [constants.ZSTD_c_compressionLevel]: 3,
             [constants.ZSTD_c_checksumFlag]: 1,
@@ -73,7 +76,7 @@ export function compress(compression: Compression, tar: AsyncIterable<Buffer>): 
         }),
       );
     case 'gzip':
-      return canonicalGzipHeader(through(tar, createGzip({ level: 6 })));
+      return canonicalGzipHeader(through(tar, createGzip({ level: 6, chunkSize: OUTPUT_CHUNK_SIZE })));
     case 'none':
       return tar;
   }

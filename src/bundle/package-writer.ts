@@ -4,7 +4,7 @@
  * small and built in memory, blob digests and sizes come from their descriptors — and
  * every blob body is checked against its descriptor while it is copied in.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { KdeliverError, messageOf } from '../errors.ts';
 import { createCatalog, type CatalogStack } from '../state/catalog.ts';
 import { KDELIVER_VERSION } from '../version.ts';
@@ -28,6 +28,7 @@ import {
   type PackageManifest,
 } from './format.ts';
 import { keyFingerprint, signBytes, type PackageSigner } from './keys.ts';
+import { fixedSizeChunks } from './oci/chunks.ts';
 import { writePackageFiles } from './parts.ts';
 import { createSigstoreBundle } from './sigstore.ts';
 import { BLOCK_SIZE, encodeHeader, paddingSize } from './tar-header.ts';
@@ -56,7 +57,17 @@ export interface WritePackageOptions {
 export interface WrittenPackage {
   files: string[];
   manifest: PackageManifest;
+  /** Bytes written, over all parts. */
+  size: number;
+  /** `sha256:<hex>` of the written bytes, parts concatenated: what `sha256sum` gives for the file. */
+  digest: string;
 }
+
+/**
+ * Blob bodies arrive in socket-sized pieces (16 KiB TLS records); the compressor runs one
+ * thread-pool job per write and the file one syscall, so they are fed 1 MiB at a time.
+ */
+const WRITE_CHUNK_SIZE = 1024 * 1024;
 
 const BLOB_ORDER: Record<PackageBlob['role'], number> = { layer: 0, config: 0, manifest: 1, index: 2 };
 
@@ -168,6 +179,18 @@ function specEntries(specs: SpecFile[]): SmallEntry[] {
   return entries;
 }
 
+/** Hashes and counts a stream as it passes, so the file's digest costs no second read. */
+async function* measured(
+  stream: AsyncIterable<Buffer>,
+  totals: { size: number; hash: Hash },
+): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) {
+    totals.size += chunk.length;
+    totals.hash.update(chunk);
+    yield chunk;
+  }
+}
+
 function* smallEntry(entry: SmallEntry): Generator<Buffer> {
   yield encodeHeader(entry.path, entry.body.length);
   yield entry.body;
@@ -248,8 +271,13 @@ export async function writePackage(output: string, options: WritePackageOptions)
   }
 
   let files: string[];
+  const written = { size: 0, hash: createHash('sha256') };
   try {
-    files = await writePackageFiles(compress(options.compression, tarStream()), output, options.splitSize);
+    files = await writePackageFiles(
+      measured(compress(options.compression, fixedSizeChunks(tarStream(), WRITE_CHUNK_SIZE)), written),
+      output,
+      options.splitSize,
+    );
   } catch (error) {
     if (error instanceof KdeliverError) throw error;
     throw new KdeliverError(
@@ -262,5 +290,5 @@ export async function writePackage(output: string, options: WritePackageOptions)
       },
     );
   }
-  return { files, manifest };
+  return { files, manifest, size: written.size, digest: `sha256:${written.hash.digest('hex')}` };
 }

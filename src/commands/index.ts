@@ -1,3 +1,4 @@
+import Build from './build.ts';
 import Doctor from './doctor.ts';
 import Inspect from './inspect.ts';
 import KeysGenerate from './keys/generate.ts';
@@ -8,6 +9,7 @@ import Verify from './verify.ts';
 
 /** Every command, by oclif id. Adding a command means adding it here. */
 export const COMMANDS = {
+  build: Build,
   doctor: Doctor,
   inspect: Inspect,
   'keys:generate': KeysGenerate,

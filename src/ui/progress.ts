@@ -5,6 +5,13 @@ export interface OutputMode {
   json: boolean;
 }
 
+export interface RunOptions {
+  /** Start every task at once (tasks that wait on outside events). */
+  concurrent?: boolean;
+  /** Stop at the first failing task (the default); otherwise record failures and go on. */
+  exitOnError?: boolean;
+}
+
 /**
  * Runs tasks with listr2: a live tree on a terminal, plain timestamped lines when stderr
  * is not a terminal (CI logs), nothing with --json. Progress goes to stderr so that
@@ -14,14 +21,17 @@ export async function runTasks<Context extends object>(
   tasks: ListrTask<Context>[],
   mode: OutputMode,
   context: Context,
+  options: RunOptions = {},
 ): Promise<Context> {
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
   const list = new Listr<Context, 'default' | 'silent', 'simple'>(tasks, {
     ctx: context,
-    exitOnError: true,
+    concurrent: options.concurrent ?? false,
+    exitOnError: options.exitOnError ?? true,
     renderer: mode.json ? 'silent' : 'default',
     fallbackRenderer: 'simple',
-    fallbackRendererCondition: !process.stderr.isTTY,
+    // listr2 switches to the fallback whenever this holds, even from the silent renderer.
+    fallbackRendererCondition: !mode.json && !process.stderr.isTTY,
     rendererOptions: { logger, collapseSubtasks: false, timer: PRESET_TIMER },
     fallbackRendererOptions: { logger, timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
   });

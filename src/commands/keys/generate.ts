@@ -1,8 +1,7 @@
-import { password } from '@inquirer/prompts';
 import { Flags } from '@oclif/core';
 import { generateKeyPair } from '../../bundle/keys.ts';
-import { KdeliverError } from '../../errors.ts';
 import { KdeliverCommand } from '../base.ts';
+import { passphraseFromEnv, promptNewPassphrase } from '../passphrase.ts';
 
 export default class KeysGenerate extends KdeliverCommand {
   static override summary = 'Create a key pair for signing packages.';
@@ -33,7 +32,7 @@ export default class KeysGenerate extends KdeliverCommand {
     const passphrase = flags['password-env']
       ? passphraseFromEnv(flags['password-env'])
       : flags.password
-        ? await promptPassphrase()
+        ? await promptNewPassphrase()
         : undefined;
     const pair = await generateKeyPair(flags.out, { passphrase, overwrite: flags.force });
     if (!this.jsonEnabled()) {
@@ -45,41 +44,4 @@ export default class KeysGenerate extends KdeliverCommand {
     }
     return pair;
   }
-}
-
-function passphraseFromEnv(name: string): string {
-  const value = process.env[name];
-  if (!value)
-    throw new KdeliverError(
-      'usage',
-      'PASSPHRASE_ENV_EMPTY',
-      `environment variable ${name} is not set or empty`,
-      {
-        hint: `Export the passphrase in ${name}, or use --password to type it.`,
-      },
-    );
-  return value;
-}
-
-async function promptPassphrase(): Promise<string> {
-  if (!process.stdin.isTTY)
-    throw new KdeliverError(
-      'usage',
-      'PASSPHRASE_NO_TERMINAL',
-      '--password needs a terminal to ask for the passphrase',
-      {
-        hint: 'Use --password-env VAR instead.',
-      },
-    );
-  const first = await password({ message: 'Passphrase for the new private key', mask: true });
-  const second = await password({ message: 'Repeat the passphrase', mask: true });
-  if (!first)
-    throw new KdeliverError('usage', 'PASSPHRASE_EMPTY', 'the passphrase is empty', {
-      hint: 'Type a passphrase, or leave out --password.',
-    });
-  if (first !== second)
-    throw new KdeliverError('usage', 'PASSPHRASE_MISMATCH', 'the two passphrases differ', {
-      hint: 'Run the command again.',
-    });
-  return first;
 }

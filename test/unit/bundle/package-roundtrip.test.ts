@@ -179,6 +179,17 @@ describe('package writer and reader', () => {
     expect(split.files.length).toBeGreaterThan(2);
     expect(split.files[1]).toBe(`${output}.001`);
     for (const part of split.files.slice(0, -1)) expect((await readFile(part)).length).toBe(2000);
+    // The reported digest and size are those of the whole stream: the parts concatenated.
+    const joined = Buffer.concat(await Promise.all(split.files.map((part) => readFile(part))));
+    expect(split).toMatchObject({
+      size: joined.length,
+      digest: `sha256:${createHash('sha256').update(joined).digest('hex')}`,
+    });
+    expect(whole.digest).toBe(
+      `sha256:${createHash('sha256')
+        .update(await readFile(whole.files[0]!))
+        .digest('hex')}`,
+    );
     expect(await readdir(dir)).not.toContain('shop.tar.zst');
     for (const path of [output, `${output}.000`]) {
       const report = await verifyPackage(path, { publicKey });

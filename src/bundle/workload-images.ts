@@ -1,0 +1,101 @@
+/**
+ * The images a set of specs runs: every container, init container and ephemeral container
+ * of the pod templates of Kubernetes workloads, normalised (`nginx` is
+ * `docker.io/library/nginx`) so that two spellings of one image are delivered once.
+ */
+import { isPlainObject } from '../engine/canonical.ts';
+import { KUBERNETES_TYPE } from '../engine/kubernetes-id.ts';
+import { isKdeliverError, KdeliverError } from '../errors.ts';
+import type { SpecResource } from '../runtimes/runtime.ts';
+import { formatReference, parseReference } from './oci/reference.ts';
+
+/** Where a workload's pod spec sits inside its object, by kind. */
+const POD_SPEC_PATHS: Record<string, readonly string[]> = {
+  Pod: ['spec'],
+  PodTemplate: ['template', 'spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+
+export interface ImageUse {
+  stack: string;
+  resourceId: string;
+  /** e.g. `spec.template.spec.containers[0].image` */
+  field: string;
+}
+
+export interface WorkloadImage {
+  /** Fully qualified: registry, repository, and the tag and/or digest as written. */
+  reference: string;
+  /** Where the specs use it; empty for images only asked for with --image. */
+  uses: ImageUse[];
+}
+
+export interface StackResources {
+  name: string;
+  resources: readonly SpecResource[];
+}
+
+/** The `image` fields of one resource's containers, in document order. */
+export function containerImages(resource: SpecResource): { field: string; image: unknown }[] {
+  const path = POD_SPEC_PATHS[String(resource.attributes.kind)];
+  if (resource.type !== KUBERNETES_TYPE || !path) return [];
+  let podSpec: unknown = resource.attributes;
+  for (const key of path) podSpec = isPlainObject(podSpec) ? podSpec[key] : undefined;
+  if (!isPlainObject(podSpec)) return [];
+  return CONTAINER_LISTS.flatMap((list) => {
+    const containers = podSpec[list];
+    if (!Array.isArray(containers)) return [];
+    return containers.map((container: unknown, i) => ({
+      field: `${path.join('.')}.${list}[${i}].image`,
+      image: isPlainObject(container) ? container.image : undefined,
+    }));
+  });
+}
+
+function normalize(text: string, where: string): string {
+  try {
+    return formatReference(parseReference(text));
+  } catch (error) {
+    if (!isKdeliverError(error)) throw error;
+    throw new KdeliverError(error.kind, error.code, `${where}: ${error.message}`, {
+      hint: error.hint,
+      cause: error,
+    });
+  }
+}
+
+/** Every image the stacks run plus `extra` references, each once, sorted by reference. */
+export function findImages(
+  stacks: readonly StackResources[],
+  extra: readonly string[] = [],
+): WorkloadImage[] {
+  const found = new Map<string, WorkloadImage>();
+  const add = (text: string, where: string, use?: ImageUse) => {
+    const reference = normalize(text, where);
+    const image = found.get(reference) ?? { reference, uses: [] };
+    if (use) image.uses.push(use);
+    found.set(reference, image);
+  };
+  for (const stack of stacks) {
+    for (const resource of stack.resources) {
+      for (const { field, image } of containerImages(resource)) {
+        const where = `stack ${stack.name}, resource ${resource.id}, ${field}`;
+        if (typeof image !== 'string' || image === '')
+          throw new KdeliverError('input', 'IMAGE_MISSING', `${where} is not set`, {
+            hint: 'Every container needs an image; fix the Konfig stack and build the spec again.',
+          });
+        add(image, where, { stack: stack.name, resourceId: resource.id, field });
+      }
+    }
+  }
+  for (const text of extra) add(text, `--image ${text}`);
+  return [...found.values()].sort((a, b) => (a.reference < b.reference ? -1 : 1));
+}
