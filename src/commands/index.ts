@@ -1,6 +1,7 @@
 import Build from './build.ts';
 import Doctor from './doctor.ts';
 import Inspect from './inspect.ts';
+import KclRun from './kcl/run.ts';
 import KeysGenerate from './keys/generate.ts';
 import SandboxDown from './sandbox/down.ts';
 import SandboxEnv from './sandbox/env.ts';
@@ -12,6 +13,7 @@ export const COMMANDS = {
   build: Build,
   doctor: Doctor,
   inspect: Inspect,
+  'kcl:run': KclRun,
   'keys:generate': KeysGenerate,
   'sandbox:up': SandboxUp,
   'sandbox:env': SandboxEnv,

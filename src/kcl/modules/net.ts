@@ -177,6 +177,7 @@ function subnets(network: IpNetwork, newBitsList: readonly KclValue[]): KclList 
         'TypeError',
       );
     }
+    // The first subnet of that size validates `newBits` and yields the new prefix length.
     const { prefix } = subnet(network, newBits, 0n);
     const size = 1n << BigInt(bits - prefix);
     const start = ((next + size - 1n) / size) * size;

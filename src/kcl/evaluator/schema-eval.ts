@@ -1,0 +1,586 @@
+/**
+ * Schemas at runtime: resolving a definition (parent, mixins, attribute types), building an
+ * instance from its body and a config, and validating it (required attributes, checks).
+ */
+import type * as ast from '../ast.ts';
+import { KclDiagnostic } from '../diagnostics.ts';
+import {
+  KclDict,
+  KclRuntimeError,
+  KclSchema,
+  configEntries,
+  deepCopy,
+  isConfig,
+  isNoneOrUndefined,
+  isSchema,
+  typeName,
+  truthy,
+  union,
+  type KclValue,
+} from '../values.ts';
+import { cannotAddMember, diagnostic, errorAt, labelAt, lineLabel } from './errors.ts';
+import { assignedNames, bodyAssigns, firstKeyName, nameConstant } from './syntax.ts';
+import { SchemaFrame, Scope, orUndefined, type Ctx, type Def } from './context.ts';
+import { LazyBody, type Branch, type Setter } from './lazy.ts';
+import { SchemaDef, originOf, type AttrInfo, type BodyPart, type ResolvedSchema } from './schema.ts';
+import { MISMATCH, convert, typeText, type KType } from './types.ts';
+import { EvaluatorCore, ArgumentTypeError, argumentError, checkArity, isDictValue } from './core.ts';
+
+export abstract class SchemaEvaluator extends EvaluatorCore {
+  /** Definitions being resolved, outermost first, to report inheritance cycles. */
+  private readonly resolvingSchemas: Def[] = [];
+
+  protected resolveSchema(def: Def): ResolvedSchema<Ctx> {
+    if (def.resolved) return def.resolved;
+    if (def.resolving) {
+      // Every schema on the cycle is reported, each at its name.
+      const cycle = this.resolvingSchemas.slice(this.resolvingSchemas.indexOf(def));
+      const names = cycle
+        .map((d) => (d.pkgpath === '__main__' ? d.name : `${d.pkgpath}.${d.name}`))
+        .join(', ');
+      const message = `There is a circular reference between schemas ${names}`;
+      throw new KclDiagnostic(
+        cycle.flatMap((d) => errorAt('CompileError', d.node.nameSpan, message).entries),
+      );
+    }
+    def.resolving = true;
+    this.resolvingSchemas.push(def);
+    try {
+      const node = def.node;
+      const ctx = def.ctx;
+      const parts: BodyPart<Ctx>[] = [];
+      const attrs = new Map<string, AttrInfo>();
+      let parent: Def | null = null;
+      let indexSignature: ResolvedSchema<Ctx>['indexSignature'] = null;
+      const parentName = node.kind === 'SchemaStmt' ? node.parent : (node.parents[0] ?? null);
+      if (parentName) {
+        const value = this.resolveQualified(parentName.names, ctx, parentName.span);
+        if (!(value instanceof SchemaDef)) {
+          throw errorAt(
+            'IllegalInheritError',
+            parentName.span,
+            `invalid schema inherit object type, expect schema, got '${typeName(value)}'`,
+          );
+        }
+        if (value.isMixin || value.name.endsWith('Mixin')) {
+          throw errorAt(
+            'IllegalInheritError',
+            parentName.span,
+            `invalid schema inherit object type, expect schema, got '${value.name}'`,
+          );
+        }
+        parent = value;
+        const inherited = this.resolveSchema(parent);
+        parts.push(...inherited.parts);
+        for (const [k, v] of inherited.attrs) attrs.set(k, v);
+        indexSignature = inherited.indexSignature;
+      }
+      if (node.kind === 'SchemaStmt') {
+        parts.push({ def, stmts: node.body, checks: node.checks });
+        this.checkOverrides(node.body, ctx, attrs);
+        this.collectAttrs(node.body, ctx, attrs);
+        if (node.indexSignature) {
+          const sig = node.indexSignature;
+          indexSignature = {
+            key: this.resolveType(sig.keyType, ctx),
+            value: this.resolveType(sig.valueType, ctx),
+            node: sig,
+          };
+          this.checkIndexSignature(node.body, attrs, indexSignature.value, sig, ctx);
+        }
+        for (const mixinName of node.mixins) {
+          const mixin = this.resolveQualified(mixinName.names, ctx, mixinName.span);
+          const mixinLast = mixinName.names[mixinName.names.length - 1]!;
+          if (
+            !(mixin instanceof SchemaDef) ||
+            mixin.node.kind !== 'SchemaStmt' ||
+            !mixinLast.endsWith('Mixin')
+          ) {
+            throw errorAt(
+              'IllegalInheritError',
+              mixinName.span,
+              `illegal schema mixin object type, expected mixin, got '${mixinLast}'`,
+            );
+          }
+          parts.push({ def: mixin, stmts: mixin.node.body, checks: mixin.node.checks });
+          this.collectAttrs(mixin.node.body, mixin.ctx, attrs);
+        }
+      } else {
+        // A rule's attributes are its protocol's; its parent rules' checks run too.
+        for (const parentRule of node.parents.slice(1)) {
+          const other = this.resolveQualified(parentRule.names, ctx, parentRule.span);
+          if (other instanceof SchemaDef) parts.push(...this.resolveSchema(other as Def).parts);
+        }
+        if (node.forHost) {
+          const host = this.resolveQualified(node.forHost.names, ctx, node.forHost.span);
+          if (host instanceof SchemaDef) {
+            const hostInfo = this.resolveSchema(host as Def);
+            for (const [k, v] of hostInfo.attrs) attrs.set(k, v);
+            indexSignature ??= hostInfo.indexSignature;
+          }
+        }
+        parts.push({ def, stmts: [], checks: node.checks });
+      }
+      def.resolved = { parent, parts, attrs, indexSignature };
+      return def.resolved;
+    } finally {
+      def.resolving = false;
+      this.resolvingSchemas.pop();
+    }
+  }
+
+  /** A schema may not make an inherited attribute optional or change its type. */
+  protected checkOverrides(stmts: ast.Stmt[], ctx: Ctx, inherited: ReadonlyMap<string, AttrInfo>): void {
+    for (const stmt of stmts) {
+      if (stmt.kind !== 'SchemaAttr') continue;
+      const base = inherited.get(stmt.name);
+      if (!base) continue;
+      if (stmt.optional && !base.optional) {
+        throw errorAt(
+          'TypeError',
+          stmt.span,
+          `can't change the required schema attribute of '${stmt.name}' to optional`,
+        );
+      }
+      const type = this.resolveType(stmt.type, ctx);
+      if (typeText(type) !== typeText(base.type) && base.type.kind !== 'any') {
+        // The official message names the new type twice.
+        throw errorAt(
+          'TypeError',
+          stmt.span,
+          `can't change schema field type of '${stmt.name}' from ${typeText(type)} to ${typeText(type)}`,
+        );
+      }
+    }
+  }
+
+  /** Declared attributes with a scalar type must fit the index signature's value type. */
+  protected checkIndexSignature(
+    stmts: ast.Stmt[],
+    attrs: ReadonlyMap<string, AttrInfo>,
+    valueType: KType,
+    sig: ast.IndexSignature,
+    ctx: Ctx,
+  ): void {
+    if (sig.anyOther || valueType.kind === 'any') return;
+    const members = valueType.kind === 'union' ? valueType.types : [valueType];
+    for (const stmt of stmts) {
+      if (stmt.kind !== 'SchemaAttr') continue;
+      const type = attrs.get(stmt.name)?.type;
+      if (!type || !['bool', 'int', 'float', 'str'].includes(type.kind)) continue;
+      if (members.some((m) => m.kind === type.kind)) continue;
+      const key = `${sig.keyName ? `${sig.keyName}: ` : ''}${typeText(this.resolveType(sig.keyType, ctx))}`;
+      throw errorAt(
+        'IndexSignatureError',
+        stmt.span,
+        `the type '${typeText(type)}' of schema attribute '${stmt.name}' does not meet the index signature definition [${key}]: ${typeText(valueType)}`,
+      );
+    }
+  }
+
+  protected collectAttrs(stmts: ast.Stmt[], ctx: Ctx, attrs: Map<string, AttrInfo>): void {
+    for (const stmt of stmts) {
+      if (stmt.kind === 'SchemaAttr') {
+        attrs.set(stmt.name, {
+          name: stmt.name,
+          type: this.resolveType(stmt.type, ctx),
+          optional: stmt.optional,
+          span: stmt.nameSpan,
+          decorators: stmt.decorators,
+        });
+      } else if (stmt.kind === 'IfStmt') {
+        this.collectAttrs(stmt.body, ctx, attrs);
+        this.collectAttrs(stmt.orelse, ctx, attrs);
+      }
+    }
+  }
+
+  instantiate(
+    def: Def,
+    positional: readonly KclValue[],
+    keywords: ReadonlyMap<string, KclValue>,
+    config: KclDict,
+  ): KclSchema {
+    this.tick();
+    // Inside a config the instance may still be unified with more config: its required
+    // attributes and checks are validated once the enclosing value is complete.
+    const deferred = this.configs.depth > 0;
+    const site = this.currentStmt;
+    const savedDepth = this.configs.depth;
+    this.configs.depth = 0;
+    try {
+      return this.build(def, positional, keywords, config, deferred, site);
+    } finally {
+      this.configs.depth = savedDepth;
+    }
+  }
+
+  protected build(
+    def: Def,
+    positional: readonly KclValue[],
+    keywords: ReadonlyMap<string, KclValue>,
+    config: KclDict,
+    deferred: boolean,
+    site: ast.Node | null,
+  ): KclSchema {
+    const info = this.resolveSchema(def);
+    for (let d: Def | null = def; d; d = d.resolved?.parent ?? null)
+      this.checkDeprecated(d.node.decorators, d.name);
+    const frame = new SchemaFrame(def, info, config);
+    const params = this.bindSchemaArgs(def, positional, keywords);
+    frame.lazy = new LazyBody<Ctx>(
+      (setter) => this.runSchemaSetter(frame, setter),
+      (stmt, ctx) => this.condition(stmt, ctx),
+      (name) => this.finishUnification(frame.pending, frame.values, name, frame),
+    );
+    const contexts = info.parts.map((part) => {
+      const ctx: Ctx = { pkg: part.def.ctx.pkg, file: part.def.node.span.file, locals: params, frame };
+      this.registerSchemaBody(part.stmts, ctx, [], frame);
+      return ctx;
+    });
+    this.registerConfig(frame, contexts[contexts.length - 1] ?? { ...def.ctx, frame });
+    info.parts.forEach((part, i) => this.runBody(part.stmts, contexts[i]!, frame.lazy));
+    for (const name of frame.lazy.setters.keys()) frame.lazy.ensure(name);
+
+    const instance = new KclSchema(def.name, def.pkgpath === '__main__' ? '__main__' : def.pkgpath);
+    for (const name of frame.order) instance.attrs.set(name, orUndefined(frame.values.get(name)));
+    instance.runtime = { def, config, positional, keywords };
+    const validate = () => {
+      this.checkRequired(frame, instance, site);
+      const keyName = info.indexSignature?.node.keyName;
+      info.parts.forEach((part, i) => {
+        const ctx = contexts[i]!;
+        if (!keyName || frame.relaxed.length === 0) {
+          for (const check of part.checks) this.runCheck(check, ctx, site);
+          return;
+        }
+        // Checks naming the index signature's key run once per key it admits.
+        for (const key of frame.relaxed) {
+          const keyScope = new Scope(ctx.locals);
+          keyScope.vars.set(keyName, key);
+          for (const check of part.checks) this.runCheck(check, { ...ctx, locals: keyScope }, site);
+        }
+      });
+    };
+    if (deferred) {
+      this.pendingValidation.set(instance, validate);
+    } else {
+      validate();
+      this.validateNested(instance);
+    }
+    for (let d: Def | null = def; d; d = d.resolved?.parent ?? null)
+      d.instances.push({ instance, pkgpath: this.currentPkg });
+    return instance;
+  }
+
+  protected bindSchemaArgs(
+    def: Def,
+    positional: readonly KclValue[],
+    keywords: ReadonlyMap<string, KclValue>,
+  ): Scope {
+    const scope = new Scope(null);
+    const params = def.node.params;
+    if (positional.length > params.length) {
+      throw new KclRuntimeError(
+        `"${def.name}" takes ${params.length} positional argument${params.length > 1 ? 's' : ''} but ${positional.length} were given`,
+        'TypeError',
+      );
+    }
+    for (const key of keywords.keys()) {
+      if (!params.some((p) => p.name === key)) {
+        throw new KclRuntimeError(`"${def.name}" got an unexpected keyword argument '${key}'`, 'TypeError');
+      }
+    }
+    params.forEach((param, i) => {
+      let value = i < positional.length ? positional[i] : keywords.get(param.name);
+      if (value === undefined) value = param.default ? this.evalExpr(param.default, def.ctx) : null;
+      if (param.type) {
+        const type = this.resolveType(param.type, def.ctx);
+        const converted = convert(value, type);
+        if (converted === MISMATCH)
+          throw new ArgumentTypeError(def, i < positional.length ? i : param.name, type, value);
+        value = converted;
+      }
+      scope.vars.set(param.name, value);
+    });
+    return scope;
+  }
+
+  protected registerSchemaBody(stmts: ast.Stmt[], ctx: Ctx, branches: Branch[], frame: SchemaFrame): void {
+    for (const stmt of stmts) {
+      if (stmt.kind === 'IfStmt') {
+        this.registerSchemaBody(stmt.body, ctx, [...branches, { stmt, taken: true }], frame);
+        this.registerSchemaBody(stmt.orelse, ctx, [...branches, { stmt, taken: false }], frame);
+        continue;
+      }
+      if (stmt.kind === 'SchemaAttr' && !frame.order.includes(stmt.name)) frame.order.push(stmt.name);
+      for (const name of assignedNames(stmt)) {
+        if (!frame.order.includes(name)) frame.order.push(name);
+        frame.lazy.add({ name, stmt, branches, ctx });
+      }
+    }
+  }
+
+  /** Config entries become the last setter of their attribute; unknown keys are errors. */
+  protected registerConfig(frame: SchemaFrame, ctx: Ctx): void {
+    const origins = this.configs.origins.get(frame.config);
+    for (const key of frame.config.entries.keys()) {
+      const known = frame.info.attrs.has(key) || frame.lazy.has(key);
+      if (!known && !frame.info.indexSignature) {
+        const message = cannotAddMember(key, frame.def.name, frame.info.attrs.keys());
+        const at = origins?.get(key)?.span;
+        if (at) throw errorAt('CompileError', at, message);
+        throw new KclRuntimeError(message, 'CompileError');
+      }
+      if (!known) frame.relaxed.push(key);
+      if (!frame.order.includes(key)) frame.order.push(key);
+      frame.lazy.add({ name: key, stmt: null, branches: [], ctx });
+    }
+  }
+
+  protected runSchemaSetter(frame: SchemaFrame, setter: Setter<Ctx>): void {
+    const { name, stmt, ctx } = setter;
+    const attr = frame.info.attrs.get(name);
+    const types = new Map<string, KType>();
+    if (attr) types.set(name, attr.type);
+    else if (frame.info.indexSignature && !name.startsWith('_'))
+      types.set(name, frame.info.indexSignature.value);
+    if (stmt) {
+      // A default the config replaces (`attr = v`) is never evaluated.
+      const overridden = frame.config.meta?.get(name);
+      if (
+        stmt.kind === 'SchemaAttr' &&
+        overridden?.operation === 'override' &&
+        overridden.index === undefined
+      ) {
+        if (attr && stmt.value) this.checkConfigKeys(stmt.value, attr.type);
+        return;
+      }
+      if (stmt.kind === 'SchemaAttr' && stmt.value?.kind === 'SchemaExpr' && attr?.type.kind === 'schema') {
+        // The type checker knows a schema expression's type: it must be the attribute's schema or a child.
+        const built = this.schemaByName(stmt.value.name, ctx);
+        let ok = false;
+        for (let d: Def | null = built; d && !ok; d = this.resolveSchema(d).parent)
+          ok = d.node === (attr.type.schema as Def).node;
+        if (!ok)
+          throw errorAt('TypeError', stmt.span, `expected ${attr.type.schema.name}, got ${built.name}`);
+      }
+      if (stmt.kind === 'SchemaAttr' && stmt.value?.kind === 'SchemaExpr' && this.joinsConfig(frame, name)) {
+        frame.deferred.set(name, { expr: stmt.value, ctx });
+        return;
+      }
+      frame.deferred.delete(name);
+      this.guard(stmt, ctx, () => this.assign(name, stmt, ctx, frame.values, types, frame.pending));
+      return;
+    }
+    const incoming = frame.config.entries.get(name)!;
+    const operation = frame.config.meta?.get(name)?.operation ?? 'union';
+    const sig = frame.info.indexSignature;
+    if (attr && !isNoneOrUndefined(incoming)) this.checkDeprecated(attr.decorators, name);
+    let value: KclValue;
+    const deferred = frame.deferred.get(name);
+    if (deferred) {
+      value = this.guard(deferred.expr, deferred.ctx, () =>
+        this.buildJoined(deferred.expr, deferred.ctx, incoming as KclDict),
+      );
+    } else if (!attr && sig?.node.value && frame.relaxed.includes(name)) {
+      // An index signature's default applies to each key it admits, with the key bound to its name.
+      const keyScope = new Scope(ctx.locals);
+      if (sig.node.keyName) keyScope.vars.set(sig.node.keyName, name);
+      const keyCtx: Ctx = { ...ctx, locals: keyScope };
+      const fallback = sig.node.value;
+      value =
+        fallback.kind === 'SchemaExpr' && isDictValue(incoming) && operation === 'union'
+          ? this.buildJoined(fallback, keyCtx, incoming)
+          : this.configs.mergeEntry(this.evalExpr(fallback, keyCtx), incoming, operation, undefined);
+    } else {
+      value = this.configs.mergeEntry(
+        frame.values.get(name),
+        incoming,
+        operation,
+        frame.config.meta?.get(name)?.index,
+      );
+    }
+    const type = types.get(name);
+    if (type) {
+      const origin = this.configs.origins.get(frame.config)?.get(name);
+      value = this.convertTo(value, type, origin?.span ?? null, origin?.value ?? null, attr?.span);
+    }
+    frame.values.set(name, value);
+  }
+
+  /** True when the config unifies a dict into attribute `name`. */
+  protected joinsConfig(frame: SchemaFrame, name: string): boolean {
+    const incoming = frame.config.entries.get(name);
+    const meta = frame.config.meta?.get(name);
+    return incoming !== undefined && isDictValue(incoming) && (meta?.operation ?? 'union') === 'union';
+  }
+
+  /** `Schema {...}` joined with a config before it is built, so both count for its checks. */
+  protected buildJoined(expr: ast.SchemaExpr, ctx: Ctx, incoming: KclDict): KclValue {
+    const def = this.schemaByName(expr.name, ctx);
+    const config = this.configs.mergeConfigs(this.configs.evalConfig(expr.config, ctx, true), incoming);
+    return this.instantiate(
+      def,
+      expr.args.map((a) => this.evalExpr(a, ctx)),
+      this.evalKeywords(expr.keywords, ctx),
+      config,
+    );
+  }
+
+  /** The type checker's view of a config literal assigned to a schema: every key must exist. */
+  protected checkConfigKeys(expr: ast.Expr, type: KType): void {
+    if (expr.kind !== 'ConfigExpr' || type.kind !== 'schema' || !(type.schema instanceof SchemaDef)) return;
+    this.checkSchemaKeys(expr.items, type.schema as Def);
+  }
+
+  /**
+   * The type checker's view of a config written for a schema: every literal key must be an
+   * attribute, whether or not its `if` runs.
+   */
+  protected checkSchemaKeys(items: readonly ast.ConfigItem[], def: Def): void {
+    const info = this.resolveSchema(def);
+    if (info.indexSignature) return;
+    for (const item of items) {
+      if (item.kind === 'ConfigIfEntry') {
+        this.checkSchemaKeys(item.body, def);
+        if (item.orelse) this.checkSchemaKeys(item.orelse, def);
+        continue;
+      }
+      if (item.key === null || (item.key.kind !== 'QualifiedName' && item.key.kind !== 'StringLit')) continue;
+      const key = firstKeyName(item.key);
+      if (key !== null && !info.attrs.has(key) && !bodyAssigns(info, key)) {
+        throw errorAt('CompileError', item.key.span, cannotAddMember(key, def.name, info.attrs.keys()));
+      }
+    }
+  }
+
+  /** `instance | config`: the schema is built again from the merged config, so checks rerun. */
+  mergeIntoSchema(instance: KclSchema, incoming: KclDict | KclSchema): KclValue {
+    const origin = originOf<Ctx>(instance);
+    if (!origin) return union(deepCopy(instance), incoming);
+    const incomingOrigin = isSchema(incoming) ? originOf<Ctx>(incoming) : undefined;
+    const extra = isSchema(incoming)
+      ? (incomingOrigin?.config ?? new KclDict(new Map(incoming.attrs)))
+      : incoming;
+    const config = this.configs.mergeConfigs(deepCopy(origin.config), extra);
+    // Merging two instances takes the right-hand one's schema arguments.
+    const args = incomingOrigin ?? origin;
+    return this.instantiate(origin.def, args.positional, args.keywords, config);
+  }
+
+  /** Runs the deferred validation of every instance inside `value`. */
+  protected validateNested(value: KclValue): void {
+    if (typeof value !== 'object' || value === null) return;
+    if (value.kind === 'list') {
+      for (const item of value.items) this.validateNested(item);
+    } else if (value.kind === 'dict' || value.kind === 'schema') {
+      if (value.kind === 'schema') {
+        const validate = this.pendingValidation.get(value);
+        this.pendingValidation.delete(value);
+        validate?.();
+      }
+      for (const item of configEntries(value).values()) this.validateNested(item);
+    }
+  }
+
+  protected checkRequired(frame: SchemaFrame, instance: KclSchema, site: ast.Node | null): void {
+    for (const attr of frame.info.attrs.values()) {
+      if (attr.optional) continue;
+      const value = instance.attrs.get(attr.name);
+      if (value === undefined || isNoneOrUndefined(value)) {
+        const message = `attribute '${attr.name}' of ${frame.def.name} is required and can't be None or Undefined`;
+        // Reported on the line of the schema expression being built, when known.
+        if (site?.kind === 'SchemaExpr') throw diagnostic('EvaluationError', [lineLabel(site.span, message)]);
+        throw new KclRuntimeError(message);
+      }
+    }
+  }
+
+  protected runCheck(check: ast.CheckExpr, ctx: Ctx, site: ast.Node | null): void {
+    const ok = this.guard(check, ctx, () => {
+      if (check.ifCond && !truthy(this.evalExpr(check.ifCond, ctx))) return true;
+      return truthy(this.evalExpr(check.test, ctx));
+    });
+    if (ok) return;
+    const msg = check.msg ? this.guard(check, ctx, () => this.str(this.evalExpr(check.msg!, ctx))) : '';
+    const at = site;
+    // The official tool points at the check's last line.
+    const end = { ...check.span, line: check.span.endLine };
+    const labels = [
+      lineLabel(end, msg ? `Check failed on the condition: ${msg}` : 'Check failed on the condition'),
+    ];
+    if (at) labels.unshift(labelAt(at.span, 'Instance check failed'));
+    throw diagnostic('EvaluationError', labels);
+  }
+
+  protected checkDeprecated(decorators: ast.Decorator[], name: string): void {
+    for (const decorator of decorators) {
+      const decoratorName = decorator.name.names.join('.');
+      if (decoratorName === 'info') continue;
+      if (decoratorName !== 'deprecated') {
+        throw errorAt('CompileError', decorator.name.span, `UnKnown decorator ${decoratorName}`);
+      }
+      const kw = new Map<string, KclValue>();
+      for (const k of decorator.keywords) kw.set(k.name, this.evalConstant(k.value));
+      const args = (decorator.args ?? []).map((a) => this.evalConstant(a));
+      const version = args[0] ?? kw.get('version') ?? '';
+      const reason = args[1] ?? kw.get('reason') ?? '';
+      const strict = args[2] ?? kw.get('strict') ?? true;
+      let message = `${name} was deprecated `;
+      if (version) message += `since version ${this.str(version)}`;
+      if (reason) message += `, ${this.str(reason)}`;
+      if (truthy(strict)) throw new KclRuntimeError(message);
+    }
+  }
+
+  /** Decorator arguments are literals; they are evaluated without a scope. */
+  protected evalConstant(expr: ast.Expr): KclValue {
+    switch (expr.kind) {
+      case 'StringLit':
+        return expr.value;
+      case 'NumberLit':
+        return this.evalNumber(expr);
+      case 'NameConstant':
+        return nameConstant(expr.value);
+      default:
+        throw errorAt('CompileError', expr.span, 'decorator arguments must be literals');
+    }
+  }
+
+  protected schemaByName(name: ast.QualifiedName, ctx: Ctx): Def {
+    const value = this.resolveQualified(name.names, ctx, name.span);
+    if (value instanceof SchemaDef) return value;
+    throw errorAt('TypeError', name.span, `'${name.names.join('.')}' is not a schema`);
+  }
+
+  protected evalSchemaExpr(expr: ast.SchemaExpr, ctx: Ctx): KclValue {
+    const named = this.resolveQualified(expr.name.names, ctx, expr.name.span);
+    if (isConfig(named)) {
+      // `instance {...}` / `dict {...}`: unify the value with the config.
+      const config = this.configs.evalConfig(expr.config, ctx, true);
+      return isSchema(named)
+        ? this.mergeIntoSchema(named, config)
+        : this.configs.mergeConfigs(deepCopy(named), config);
+    }
+    const def = this.schemaByName(expr.name, ctx);
+    this.checkSchemaKeys(expr.config.items, def);
+    const positional = expr.args.map((a) => this.evalExpr(a, ctx));
+    const keywords = this.evalKeywords(expr.keywords, ctx);
+    if (expr.args.length > 0 || expr.keywords.length > 0) {
+      checkArity(def.node.params, positional, keywords, expr.name.span);
+    }
+    const config = this.configs.evalConfig(expr.config, ctx, true);
+    const saved = this.currentStmt;
+    this.currentStmt = expr;
+    try {
+      return this.instantiate(def, positional, keywords, config);
+    } catch (error) {
+      if (error instanceof ArgumentTypeError && error.callee === def)
+        throw argumentError(error, expr.args, expr.keywords);
+      throw error;
+    } finally {
+      this.currentStmt = saved;
+    }
+  }
+}
