@@ -340,8 +340,12 @@ async function main(): Promise<number> {
       filter: { type: 'string' },
     },
   });
+  if (values.suite === 'konfig') {
+    await import('./konfig-conformance.ts');
+    return Number(process.exitCode ?? 0);
+  }
   if (values.suite !== 'kcl-grammar') {
-    console.error(`unknown suite '${values.suite}'`);
+    console.error(`unknown suite '${values.suite}' (known: kcl-grammar, konfig)`);
     return 2;
   }
   const root = resolve(values.root ?? join(REPO, '..', 'shared', 'conformance', 'kcl-grammar'));

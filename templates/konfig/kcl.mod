@@ -1,0 +1,4 @@
+[package]
+name = "konfig"
+edition = "0.0.1"
+version = "0.1.0"
