@@ -5,16 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { KUBERNETES_TYPE, kubernetesIdOf } from '../engine/kubernetes-id.ts';
-import { parseSpec } from '../engine/spec.ts';
+import { kubernetesIdOf } from '../engine/kubernetes-id.ts';
+import { SUPPORTED_RUNTIME_TYPES, parseSpec } from '../engine/spec.ts';
 import { KdeliverError, messageOf } from '../errors.ts';
 import type { CatalogStack } from '../state/catalog.ts';
 import { isSafeEntryName, SPECS_DIR } from './format.ts';
 import type { SpecFile } from './package-writer.ts';
 import type { StackResources } from './workload-images.ts';
-
-/** The runtimes kdeliver can install; a spec naming another type is refused at build time. */
-const KNOWN_TYPES: ReadonlySet<string> = new Set([KUBERNETES_TYPE]);
 
 export interface SpecInput {
   stack: string;
@@ -77,7 +74,7 @@ export async function loadSpecs(inputs: readonly SpecInput[]): Promise<LoadedSpe
   const loaded = await Promise.all(
     inputs.map(async (input) => {
       const text = await readSpec(input);
-      const { resources } = parseSpec(text, input.path, KNOWN_TYPES);
+      const { resources } = parseSpec(text, input.path, SUPPORTED_RUNTIME_TYPES);
       const specPath = `${input.stack}/spec${extname(input.path) === '.json' ? '.json' : '.yaml'}`;
       const stack: CatalogStack = {
         name: input.stack,

@@ -2,6 +2,9 @@ import { Flags } from '@oclif/core';
 import { loadPublicKey } from '../bundle/keys.ts';
 import type { OpenPackageOptions } from '../bundle/package-reader.ts';
 import { defaultSandboxDir } from '../sandbox/paths.ts';
+import { DEFAULT_CONCURRENCY } from '../engine/executor.ts';
+import type { StackTarget } from '../engine/release.ts';
+import { defaultStatePath } from '../state/default-path.ts';
 
 /** Flags shared by several commands, defined once so that every command spells them alike. */
 export const sandboxDirFlag = Flags.string({
@@ -32,5 +35,54 @@ export async function packageOpenOptions(flags: {
     publicKey: flags.key === undefined ? undefined : await loadPublicKey(flags.key),
     insecureSkipVerify: flags['insecure-skip-verify'],
     onWarning: (message) => process.stderr.write(`Warning: ${message}\n`),
+  };
+}
+
+/** Which cluster: kubectl's own conventions. */
+export const clusterFlags = {
+  kubeconfig: Flags.string({
+    description: 'Kubeconfig file of the site.',
+    defaultHelp: async () => '$KUBECONFIG, else ~/.kube/config',
+  }),
+  context: Flags.string({
+    description: 'Context of the kubeconfig to use.',
+    defaultHelp: async () => 'its current context',
+  }),
+};
+
+/** Which stack of which project, and where its release state is kept. */
+export const stackFlags = {
+  stack: Flags.string({ description: 'Stack name.' }),
+  project: Flags.string({ description: 'Project the stack belongs to.', default: 'default' }),
+  state: Flags.string({
+    description: 'Local release state file.',
+    default: async () => defaultStatePath(),
+    defaultHelp: async () => '$KDELIVER_STATE or ~/.local/state/kdeliver/state.db',
+  }),
+};
+
+export const yesFlag = Flags.boolean({
+  char: 'y',
+  description: 'Go ahead without asking for confirmation (needed when not at a terminal).',
+  default: false,
+});
+
+export const concurrencyFlag = Flags.integer({
+  description: 'Resources read, applied or deleted at once.',
+  default: DEFAULT_CONCURRENCY,
+  min: 1,
+});
+
+/** The engine's view of the stack flags; `stack` is resolved by the caller (flag or spec file name). */
+export function stackTarget(
+  flags: { project: string; state: string; kubeconfig?: string; context?: string; concurrency: number },
+  stack: string,
+): StackTarget {
+  return {
+    project: flags.project,
+    stack,
+    statePath: flags.state,
+    kubeconfig: { path: flags.kubeconfig, context: flags.context },
+    concurrency: flags.concurrency,
   };
 }

@@ -9,7 +9,8 @@ import { walkGraph, type NodeStatus } from './walker.ts';
 
 export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
-export const DEFAULT_POLL_INTERVAL_MS = 2_000;
+export const DEFAULT_POLL_INTERVAL_MS = 1_000;
+const FIRST_POLL_MS = 100;
 
 /** Progress of one resource, for the CLI to render. */
 export type ExecutionEvent =
@@ -34,6 +35,8 @@ export interface ExecuteOptions {
   pollIntervalMs?: number;
   /** Stops scheduling; running runtime calls receive it too. */
   signal?: AbortSignal;
+  /** Take over fields other managers own on every apply, not only on `adopt`. */
+  forceConflicts?: boolean;
 }
 
 export interface StepOutcome {
@@ -154,7 +157,8 @@ class Execution {
     await this.#begin(applyStep);
     let live: LiveObject;
     try {
-      live = await runtime.apply(applied, { forceConflicts: action === 'adopt', signal });
+      const forceConflicts = action === 'adopt' || this.#options.forceConflicts === true;
+      live = await runtime.apply(applied, { forceConflicts, signal });
     } catch (error) {
       const failure = this.#failure(error, id, 'APPLY_FAILED', 'apply');
       await this.#end(applyStep, { status: 'failed', error: failure.message });
@@ -205,7 +209,9 @@ class Execution {
     resource: SpecResource,
   ): Promise<{ live?: LiveObject; error?: KdeliverError }> {
     const timeoutMs = healthTimeoutMs(resource, this.#options.defaultTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
-    const pollMs = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const maxPollMs = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    // Most resources settle within a second: poll soon, then back off to the interval.
+    let pollMs = Math.min(FIRST_POLL_MS, maxPollMs);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout;
     let live: LiveObject | undefined;
@@ -223,6 +229,7 @@ class Execution {
         }
         this.#emit({ type: 'waiting', id: resource.id, message: status.message ?? 'progressing' });
         await sleep(pollMs, undefined, { signal });
+        pollMs = Math.min(pollMs * 1.5, maxPollMs);
       }
     } catch (error) {
       if (timeout.aborted && !this.#options.signal?.aborted) {

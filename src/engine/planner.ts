@@ -16,6 +16,8 @@ export interface PriorResource {
   resource: SpecResource;
   /** `resourceDigest` of the spec resource it was applied from. */
   digest: string;
+  /** The state's digest of the object as last applied, when known (see `observe`). */
+  appliedDigest?: string;
 }
 
 /** What the target system says about one resource now. */
@@ -24,6 +26,11 @@ export interface LiveResource {
   object: LiveObject | undefined;
   /** From `Runtime.dryRun` of the desired resource; needed when the resource is desired and live. */
   dryRun?: LiveObject;
+  /**
+   * Why there is no dry run of a live resource (it refers to an object that does not exist
+   * yet, or the dry run was refused): it is planned as a change, with this note as reason.
+   */
+  noDryRun?: string;
 }
 
 export interface PlanStep {
@@ -97,6 +104,16 @@ function applyStep(
       : { ...base, action: 'create', reason: 'new resource' };
   }
   const dryRun = live?.dryRun;
+  if (dryRun === undefined && live?.noDryRun !== undefined) {
+    return prior
+      ? { ...base, action: 'update', reason: `not compared: ${live.noDryRun}`, live: object }
+      : {
+          ...base,
+          action: 'adopt',
+          reason: `exists in the cluster but no release recorded it; not compared: ${live.noDryRun}`,
+          live: object,
+        };
+  }
   if (dryRun === undefined) {
     throw new KdeliverError(
       'internal',

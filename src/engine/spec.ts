@@ -7,6 +7,9 @@ import { TIMEOUT_FIELD, parseDuration, timeoutSetting } from './extensions.ts';
 import { KUBERNETES_TYPE, declaredIdentity, parseKubernetesId } from './kubernetes-id.ts';
 import { ReferenceScanner, attributeStrings } from './references.ts';
 
+/** The runtimes kdeliver applies; a spec naming any other `type` is refused. */
+export const SUPPORTED_RUNTIME_TYPES: ReadonlySet<string> = new Set([KUBERNETES_TYPE]);
+
 /** A spec that passed validation: resources in the order the file lists them. */
 export interface Spec {
   readonly resources: readonly SpecResource[];

@@ -37,6 +37,14 @@ export interface Runtime {
   readonly type: string;
   /** The live object, or undefined when it does not exist. */
   read(resource: SpecResource, signal?: AbortSignal): Promise<LiveObject | undefined>;
+  /**
+   * The same answers as `read` for many resources, in fewer requests where the system can
+   * (Kubernetes: one list per kind and namespace). Optional; `read` per resource otherwise.
+   */
+  readAll?(
+    resources: readonly SpecResource[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, LiveObject | undefined>>;
   /** What applying would produce, computed by the target system without persisting (dry run). */
   dryRun(resource: SpecResource, options?: ApplyOptions): Promise<LiveObject>;
   /** Creates or updates the object; returns the object as stored. */

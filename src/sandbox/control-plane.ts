@@ -125,6 +125,12 @@ export async function startControllers(context: ControlPlaneContext, kubeconfig:
       `--cluster-signing-cert-file=${pki.caCert}`,
       `--cluster-signing-key-file=${pki.caKey}`,
       '--use-service-account-credentials=false',
+      // The defaults (20 requests/s, 5 workers) make a rollout of hundreds of Deployments
+      // take minutes; a sandbox should be limited by the code under test, not by them.
+      '--kube-api-qps=500',
+      '--kube-api-burst=1000',
+      '--concurrent-deployment-syncs=20',
+      '--concurrent-replicaset-syncs=20',
     ],
     join(context.logDir, 'kube-controller-manager.log'),
   );
@@ -164,7 +170,7 @@ export async function startNodeSimulator(context: ControlPlaneContext, kubeconfi
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const core = config.makeApiClient(CoreV1Api);
-  const resources = { cpu: '32', memory: '256Gi', pods: '250' };
+  const resources = { cpu: '32', memory: '256Gi', pods: '2000' };
   await core.createNode({
     body: {
       apiVersion: 'v1',

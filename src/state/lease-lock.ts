@@ -51,7 +51,28 @@ function microTime(date: Date): string {
 }
 
 function defaultIdentity(): string {
-  return `${userInfo().username}@${hostname()} pid ${process.pid} (${randomBytes(3).toString('hex')})`;
+  return `${localHolderPrefix()}${process.pid} (${randomBytes(3).toString('hex')})`;
+}
+
+function localHolderPrefix(): string {
+  return `${userInfo().username}@${hostname()} pid `;
+}
+
+/**
+ * A holder that was a process of this user on this machine which no longer runs (killed,
+ * crashed): its lease can be taken over at once instead of after it expires.
+ */
+function deadLocalHolder(holder: LeaseHolder): boolean {
+  const prefix = localHolderPrefix();
+  if (!holder.identity.startsWith(prefix)) return false;
+  const pid = Number(/^(\d+) /.exec(holder.identity.slice(prefix.length))?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function holderOf(lease: LeaseObject): LeaseHolder | undefined {
@@ -121,7 +142,7 @@ export class StackLease {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await readLease(client, stack, signal);
       const holder = current && holderOf(current);
-      if (holder && holder.identity !== identity && !expired(holder, Date.now()))
+      if (holder && holder.identity !== identity && !expired(holder, Date.now()) && !deadLocalHolder(holder))
         throw lockedBy(stack, holder);
       const now = microTime(new Date());
       const spec = {

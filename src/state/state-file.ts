@@ -55,6 +55,48 @@ export class StateFile {
 
   /** Runs a change in one transaction on the latest content and persists it, under the lock. */
   async mutate<T>(change: (db: Database) => T): Promise<T> {
+    return this.locked(async (compromised) => {
+      await this.refresh();
+      migrate(this.db, this.path);
+      this.db.run('BEGIN');
+      let result: T;
+      try {
+        result = change(this.db);
+        this.db.run('COMMIT');
+      } catch (error) {
+        this.db.run('ROLLBACK');
+        throw error;
+      }
+      compromised();
+      await this.write(this.db.export());
+      return result;
+    });
+  }
+
+  /** Replaces the whole file with another state file's bytes (a pulled copy), under the lock. */
+  async replace(bytes: Uint8Array): Promise<void> {
+    const db = await checkedDatabase(bytes, 'the new state');
+    migrate(db, this.path);
+    try {
+      await this.locked(async (compromised) => {
+        compromised();
+        await this.write(db.export());
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db.close();
+    this.db = db;
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    await writeFileAtomic(this.path, Buffer.from(bytes), { mode: 0o600, fsync: true });
+    this.version = await versionOf(this.path);
+  }
+
+  /** Runs `work` holding the lock file; `compromised()` throws if the lock was lost meanwhile. */
+  private async locked<T>(work: (compromised: () => void) => Promise<T>): Promise<T> {
     let compromised: Error | undefined;
     const release = await lockfile
       .lock(this.path, {
@@ -75,21 +117,9 @@ export class StateFile {
         );
       });
     try {
-      await this.refresh();
-      migrate(this.db, this.path);
-      this.db.run('BEGIN');
-      let result: T;
-      try {
-        result = change(this.db);
-        this.db.run('COMMIT');
-      } catch (error) {
-        this.db.run('ROLLBACK');
-        throw error;
-      }
-      if (compromised) throw compromised;
-      await writeFileAtomic(this.path, Buffer.from(this.db.export()), { mode: 0o600, fsync: true });
-      this.version = await versionOf(this.path);
-      return result;
+      return await work(() => {
+        if (compromised) throw compromised;
+      });
     } catch (error) {
       // The memory copy may now be ahead of the file: reload it on next use.
       this.version = undefined;

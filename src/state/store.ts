@@ -23,6 +23,12 @@ export interface ResourceToRecord {
   live?: LiveObject;
 }
 
+export interface JournalEntryToWrite {
+  record: Omit<JournalRecord, 'seq'>;
+  /** The object a successful apply returned. */
+  applied?: LiveObject;
+}
+
 /** The digest a release records for an applied object: stable across no-op applies, no secrets in it. */
 export function appliedDigest(live: LiveObject): string {
   return `sha256:${sha256Hex(JSON.stringify(sortKeysDeep(maskSecretData(withoutServerFields(live)))))}`;
@@ -202,32 +208,34 @@ export class StateStore {
   }
 
   /**
-   * Appends a journal record; used by JournalStore. With `applied`, the same write notes
-   * the applied object's digest on the resource, if the release recorded it.
+   * Appends journal records in one write; used by JournalStore. A record with `applied`
+   * also notes the applied object's digest on the resource, if the release recorded it.
    */
-  async appendJournal(record: Omit<JournalRecord, 'seq'>, applied?: LiveObject): Promise<void> {
+  async appendJournal(entries: JournalEntryToWrite[]): Promise<void> {
     await this.file.mutate((db) => {
-      if (applied) {
-        db.run('UPDATE resources SET applied_digest = ? WHERE release_id = ? AND id = ?', [
-          appliedDigest(applied),
-          record.releaseId,
-          record.resourceId,
-        ]);
+      for (const { record, applied } of entries) {
+        if (applied) {
+          db.run('UPDATE resources SET applied_digest = ? WHERE release_id = ? AND id = ?', [
+            appliedDigest(applied),
+            record.releaseId,
+            record.resourceId,
+          ]);
+        }
+        db.run(
+          `INSERT INTO journal (release_id, step, resource_id, action, phase, result, error, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            record.releaseId,
+            record.step,
+            record.resourceId,
+            record.action,
+            record.phase,
+            record.result ?? null,
+            record.error ?? null,
+            record.at,
+          ],
+        );
       }
-      db.run(
-        `INSERT INTO journal (release_id, step, resource_id, action, phase, result, error, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          record.releaseId,
-          record.step,
-          record.resourceId,
-          record.action,
-          record.phase,
-          record.result ?? null,
-          record.error ?? null,
-          record.at,
-        ],
-      );
     });
   }
 
@@ -246,6 +254,11 @@ export class StateStore {
         at: String(row.at),
       })),
     );
+  }
+
+  /** Replaces the whole state with another state file's bytes (the in-cluster copy). */
+  replace(bytes: Uint8Array): Promise<void> {
+    return this.file.replace(bytes);
   }
 
   /** The state file as persisted, e.g. for the in-cluster copy. */

@@ -4,14 +4,10 @@
  * prints as the list of resources, and validate that list with the spec model.
  */
 import { parseAllDocuments, stringify } from 'yaml';
-import { KUBERNETES_TYPE } from '../../engine/kubernetes-id.ts';
-import { SpecInvalidError, validateSpec } from '../../engine/spec.ts';
+import { SUPPORTED_RUNTIME_TYPES, SpecInvalidError, validateSpec } from '../../engine/spec.ts';
 import { KdeliverError } from '../../errors.ts';
 import { runKcl } from '../run.ts';
 import type { KonfigStack } from './stack.ts';
-
-/** The runtimes a spec may name; kdeliver installs Kubernetes resources only. */
-const KNOWN_TYPES: ReadonlySet<string> = new Set([KUBERNETES_TYPE]);
 
 /** Kusion's field order of a resource. */
 const RESOURCE_FIELDS = ['id', 'type', 'attributes', 'dependsOn', 'extensions'];
@@ -112,7 +108,7 @@ export function compileStack(stack: KonfigStack, request: CompileRequest = {}): 
   const resources = resourcesOf(result.stdout, stack).map(inKusionOrder);
   let specError: SpecInvalidError | undefined;
   try {
-    validateSpec(resources, `of stack ${stack.path}`, KNOWN_TYPES);
+    validateSpec(resources, `of stack ${stack.path}`, SUPPORTED_RUNTIME_TYPES);
   } catch (error) {
     if (!(error instanceof SpecInvalidError)) throw error;
     specError = error;

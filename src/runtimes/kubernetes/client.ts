@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KdeliverError, messageOf } from '../../errors.ts';
@@ -46,6 +46,8 @@ export class KubeClient {
   readonly server: string;
   private readonly retry: RetryPolicy;
   private readonly requestTimeoutMs: number;
+  /** A keep-alive agent for the current TLS credentials, and what they were. */
+  private agent: { key: string; agent: Agent } | undefined;
 
   constructor(config: KubeConfig, options: KubeClientOptions = {}) {
     this.config = config;
@@ -98,6 +100,32 @@ export class KubeClient {
     );
   }
 
+  /**
+   * The kubeconfig library makes a new agent per request, which costs a TLS handshake per
+   * request; connections are kept and reused while the TLS credentials stay the same. A
+   * proxy agent (cluster proxy-url) is left as the library made it.
+   */
+  private reusedAgent(options: RequestOptions): RequestOptions['agent'] {
+    if (this.config.getCurrentCluster()?.proxyUrl) return options.agent;
+    const tls = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      rejectUnauthorized: options.rejectUnauthorized,
+      servername: options.servername,
+    };
+    const key = JSON.stringify(
+      Object.values(tls).map((value) => (Buffer.isBuffer(value) ? value.toString('base64') : value)),
+    );
+    if (this.agent?.key !== key) {
+      this.agent?.agent.destroy();
+      this.agent = { key, agent: new Agent({ ...tls, keepAlive: true, maxSockets: 64 }) };
+    }
+    return this.agent.agent;
+  }
+
   private async send(request: KubeRequest): Promise<KubeResponse & { headers: IncomingHttpHeaders }> {
     const url = new URL(this.server + request.path);
     for (const [key, value] of Object.entries(request.query ?? {})) {
@@ -111,6 +139,7 @@ export class KubeClient {
     };
     // Fresh each time: exec and OIDC credentials may rotate during a long run.
     await this.config.applyToHTTPSOptions(options);
+    if (url.protocol === 'https:') options.agent = this.reusedAgent(options);
     const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
     if (payload) {
       options.headers = {

@@ -20,12 +20,6 @@ interface Meta {
 
 type Status = Record<string, unknown> & { observedGeneration?: number; conditions?: Condition[] };
 
-/** Related objects some rules need; the runtime reads them from the cluster. */
-export interface HealthLookups {
-  /** The EndpointSlices of a Service (label `kubernetes.io/service-name`). */
-  endpointSlices(namespace: string, service: string): Promise<LiveObject[]>;
-}
-
 const HEALTHY: HealthStatus = { state: 'healthy' };
 
 function progressing(message: string): HealthStatus {
@@ -167,21 +161,16 @@ function podHealth(live: LiveObject): HealthStatus {
   return ready?.status === 'True' ? HEALTHY : progressing(`pod is ${String(phase ?? 'Pending')}, not Ready`);
 }
 
-async function serviceHealth(live: LiveObject, lookups: HealthLookups): Promise<HealthStatus> {
-  const spec = specOf(live) as { type?: string; selector?: Record<string, string> };
-  if (spec.type === 'ExternalName') return HEALTHY;
-  if (spec.type === 'LoadBalancer') {
-    const ingress = (statusOf(live).loadBalancer as { ingress?: unknown[] } | undefined)?.ingress ?? [];
-    if (ingress.length === 0) return progressing('waiting for the load balancer to get an address');
-  }
-  // Without a selector the endpoints are managed by someone else; nothing to wait for.
-  if (!spec.selector || Object.keys(spec.selector).length === 0) return HEALTHY;
-  const metadata = live.metadata as { name?: string; namespace?: string };
-  const slices = await lookups.endpointSlices(metadata.namespace ?? 'default', metadata.name ?? '');
-  const ready = slices
-    .flatMap((slice) => (slice.endpoints ?? []) as { conditions?: { ready?: boolean } }[])
-    .filter((endpoint) => endpoint.conditions?.ready !== false);
-  return ready.length > 0 ? HEALTHY : progressing('no ready endpoints behind the selector yet');
+/**
+ * A Service is healthy once it exists (a LoadBalancer once it has an address). Ready
+ * endpoints are not waited for: the default order applies the backing workload after its
+ * Service, and workloads often refer to a Service's clusterIP, so that wait would deadlock;
+ * the workload's own health covers its pods being ready.
+ */
+function serviceHealth(live: LiveObject): HealthStatus {
+  if (specOf(live).type !== 'LoadBalancer') return HEALTHY;
+  const ingress = (statusOf(live).loadBalancer as { ingress?: unknown[] } | undefined)?.ingress ?? [];
+  return ingress.length === 0 ? progressing('waiting for the load balancer to get an address') : HEALTHY;
 }
 
 function genericHealth(live: LiveObject): HealthStatus {
@@ -203,14 +192,14 @@ const BY_KIND: Record<string, (live: LiveObject) => HealthStatus> = {
   '/PersistentVolumeClaim': pvcHealth,
   '/Namespace': namespaceHealth,
   '/Pod': podHealth,
+  '/Service': serviceHealth,
   'apiextensions.k8s.io/CustomResourceDefinition': crdHealth,
 };
 
 /** One observation of the built-in health rules for a live object. */
-export async function builtinHealth(live: LiveObject, lookups: HealthLookups): Promise<HealthStatus> {
+export function builtinHealth(live: LiveObject): HealthStatus {
   const apiVersion = String(live.apiVersion ?? '');
   const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
   const key = `${group}/${String(live.kind ?? '')}`;
-  if (key === '/Service') return serviceHealth(live, lookups);
   return (BY_KIND[key] ?? genericHealth)(live);
 }

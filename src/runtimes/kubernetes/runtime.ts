@@ -5,7 +5,7 @@ import { apiError, isOk } from './api-errors.ts';
 import { KubeClient, type KubeClientOptions } from './client.ts';
 import { customHealthOf, evaluateCustomHealth } from './custom-health.ts';
 import { RestMapper, resourcePath, type ResourceMapping, type RestMapperOptions } from './discovery.ts';
-import { builtinHealth, type HealthLookups } from './health.ts';
+import { builtinHealth } from './health.ts';
 import { loadKubeconfig, type KubeconfigOptions } from './kubeconfig.ts';
 import { objectRef } from './object-ref.ts';
 
@@ -66,6 +66,47 @@ export class KubernetesRuntime implements Runtime {
     return response.body as LiveObject;
   }
 
+  /** One list per kind and namespace with two or more resources; single ones are read alone. */
+  async readAll(
+    resources: readonly SpecResource[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, LiveObject | undefined>> {
+    const groups = new Map<string, { mapping: ResourceMapping; members: SpecResource[] }>();
+    const found = new Map<string, LiveObject | undefined>();
+    const singles: SpecResource[] = [];
+    for (const resource of resources) {
+      const target = await this.targetOrUndefined(resource, signal);
+      if (!target) {
+        found.set(resource.id, undefined);
+        continue;
+      }
+      const ref = objectRef(resource);
+      const collection = resourcePath(target.mapping, ref.namespace ?? 'default');
+      const group = groups.get(collection) ?? { mapping: target.mapping, members: [] };
+      group.members.push(resource);
+      groups.set(collection, group);
+    }
+    await Promise.all(
+      [...groups].map(async ([collection, { mapping, members }]) => {
+        if (members.length === 1) return singles.push(...members);
+        const response = await this.client.request({ method: 'GET', path: collection, signal });
+        if (!isOk(response)) throw apiError(response, 'listing', `${mapping.kind} objects at ${collection}`);
+        const byName = new Map(
+          ((response.body as { items?: LiveObject[] }).items ?? []).map((item) => [
+            (item.metadata as { name?: string } | undefined)?.name,
+            // List items come without their own apiVersion and kind.
+            { apiVersion: mapping.apiVersion, kind: mapping.kind, ...item },
+          ]),
+        );
+        for (const member of members) found.set(member.id, byName.get(objectRef(member).name));
+      }),
+    );
+    await Promise.all(
+      singles.map(async (resource) => found.set(resource.id, await this.read(resource, signal))),
+    );
+    return found;
+  }
+
   dryRun(resource: SpecResource, options: ApplyOptions = {}): Promise<LiveObject> {
     return this.serverSideApply(resource, options, true);
   }
@@ -92,13 +133,10 @@ export class KubernetesRuntime implements Runtime {
     await this.waitUntilGone(resource, target, signal);
   }
 
-  async health(resource: SpecResource, live: LiveObject, signal?: AbortSignal): Promise<HealthStatus> {
+  async health(resource: SpecResource, live: LiveObject): Promise<HealthStatus> {
     const custom = customHealthOf(resource);
     if (custom) return evaluateCustomHealth(live, custom);
-    const lookups: HealthLookups = {
-      endpointSlices: (namespace, service) => this.endpointSlices(namespace, service, signal),
-    };
-    return builtinHealth(live, lookups);
+    return builtinHealth(live);
   }
 
   private async serverSideApply(
@@ -163,21 +201,5 @@ export class KubernetesRuntime implements Runtime {
         (finalizers ? `; finalizers still pending: ${finalizers}` : ''),
       { hint: 'Check what holds it (`kubectl describe`); the controller of a finalizer may be missing.' },
     );
-  }
-
-  private async endpointSlices(
-    namespace: string,
-    service: string,
-    signal?: AbortSignal,
-  ): Promise<LiveObject[]> {
-    const response = await this.client.request({
-      method: 'GET',
-      path: `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
-      query: { labelSelector: `kubernetes.io/service-name=${service}` },
-      signal,
-    });
-    if (!isOk(response))
-      throw apiError(response, 'listing the EndpointSlices of', `Service ${namespace}/${service}`);
-    return (response.body as { items?: LiveObject[] }).items ?? [];
   }
 }

@@ -128,6 +128,16 @@ describe('plan: prior × desired × live', () => {
     );
   });
 
+  it('plans a live resource without a dry run as a change, with the reason why', () => {
+    const note = 'it refers to v1:Service:shop:db, which does not exist yet';
+    const [update] = single([prior(app)], [app], [[app.id, { object: stored(app), noDryRun: note }]]);
+    expect(update).toMatchObject({ action: 'update', reason: `not compared: ${note}` });
+    expect(update?.diff).toBeUndefined();
+    const [adopt] = single([], [app], [[app.id, { object: stored(app), noDryRun: note }]]);
+    expect(adopt).toMatchObject({ action: 'adopt' });
+    expect(adopt?.reason).toContain(note);
+  });
+
   it('orders applies by the graph and deletes in reverse', () => {
     const ns = namespace('old');
     const settings = configMap('old', 'settings');

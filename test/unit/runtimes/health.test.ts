@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { builtinHealth, type HealthLookups } from '../../../src/runtimes/kubernetes/health.ts';
+import { builtinHealth } from '../../../src/runtimes/kubernetes/health.ts';
 import type { LiveObject } from '../../../src/runtimes/runtime.ts';
 
-const noLookups: HealthLookups = {
-  endpointSlices: () => Promise.reject(new Error('not expected')),
-};
-
-const state = async (live: LiveObject, lookups = noLookups) => (await builtinHealth(live, lookups)).state;
+const state = (live: LiveObject) => builtinHealth(live).state;
 
 function deployment(status: Record<string, unknown>, generation = 2): LiveObject {
   return {
@@ -35,7 +31,7 @@ describe('built-in health', () => {
     ).toBe('progressing');
     const done = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
     expect(await state(deployment(done))).toBe('progressing');
-    expect(await builtinHealth(deployment({ ...done, conditions: [available] }), noLookups)).toEqual({
+    expect(await builtinHealth(deployment({ ...done, conditions: [available] }))).toEqual({
       state: 'healthy',
     });
     const stalled = {
@@ -44,9 +40,7 @@ describe('built-in health', () => {
       reason: 'ProgressDeadlineExceeded',
       message: 'too slow',
     };
-    expect(
-      await builtinHealth(deployment({ observedGeneration: 1, conditions: [stalled] }), noLookups),
-    ).toEqual({
+    expect(await builtinHealth(deployment({ observedGeneration: 1, conditions: [stalled] }))).toEqual({
       state: 'failed',
       message: 'rollout stalled: ProgressDeadlineExceeded: too slow',
     });
@@ -116,10 +110,7 @@ describe('built-in health', () => {
     expect(await state(job([]))).toBe('progressing');
     expect(await state(job([{ type: 'Complete', status: 'True' }]))).toBe('healthy');
     expect(
-      await builtinHealth(
-        job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }]),
-        noLookups,
-      ),
+      await builtinHealth(job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }])),
     ).toEqual({
       state: 'failed',
       message: 'job failed: BackoffLimitExceeded',
@@ -145,10 +136,7 @@ describe('built-in health', () => {
     expect(await state({ apiVersion: 'v1', kind: 'Pod', status: { phase: 'Failed' } })).toBe('failed');
   });
 
-  it('checks a Service for ready endpoints only when it has a selector, and a LoadBalancer for an address', async () => {
-    const slices = (ready: boolean[]): HealthLookups => ({
-      endpointSlices: async () => [{ endpoints: ready.map((r) => ({ conditions: { ready: r } })) }],
-    });
+  it('counts a Service healthy once it exists, and a LoadBalancer once it has an address', () => {
     const service = (spec: Record<string, unknown>, status: Record<string, unknown> = {}) => ({
       apiVersion: 'v1',
       kind: 'Service',
@@ -156,15 +144,11 @@ describe('built-in health', () => {
       spec,
       status,
     });
-    expect(await state(service({ ports: [] }))).toBe('healthy');
-    expect(await state(service({ type: 'ExternalName' }))).toBe('healthy');
-    expect(await state(service({ selector: { app: 'web' } }), slices([false]))).toBe('progressing');
-    expect(await state(service({ selector: { app: 'web' } }), slices([false, true]))).toBe('healthy');
+    expect(state(service({ selector: { app: 'web' }, ports: [] }))).toBe('healthy');
+    expect(state(service({ type: 'ExternalName' }))).toBe('healthy');
     const lb = { type: 'LoadBalancer', selector: { app: 'web' } };
-    expect(await state(service(lb), slices([true]))).toBe('progressing');
-    expect(
-      await state(service(lb, { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } }), slices([true])),
-    ).toBe('healthy');
+    expect(state(service(lb))).toBe('progressing');
+    expect(state(service(lb, { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } }))).toBe('healthy');
   });
 
   it('follows a Ready condition on other kinds, and counts everything else healthy once it exists', async () => {

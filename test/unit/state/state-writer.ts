@@ -15,16 +15,20 @@ for (let i = 0; count === 0 || i < count; i++) {
     operator: `writer-${process.pid}`,
     variables: { i, padding: 'x'.repeat(2_000) },
   });
-  await store.appendJournal({
-    releaseId: release.id,
-    step: 'apply',
-    resourceId: `v1:ConfigMap:shop:c${i}`,
-    action: 'create',
-    phase: 'begin',
-    result: undefined,
-    error: undefined,
-    at: new Date().toISOString(),
-  });
+  await store.appendJournal([
+    {
+      record: {
+        releaseId: release.id,
+        step: 'apply',
+        resourceId: `v1:ConfigMap:shop:c${i}`,
+        action: 'create',
+        phase: 'begin',
+        result: undefined,
+        error: undefined,
+        at: new Date().toISOString(),
+      },
+    },
+  ]);
   process.stdout.write(`${release.revision}\n`);
 }
 store.close();

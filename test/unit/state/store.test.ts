@@ -159,6 +159,35 @@ describe('release state store', () => {
     store.close();
   });
 
+  it('writes concurrent journal records together, each on disk before its caller resumes', async () => {
+    const path = join(dir, 'state.db');
+    const store = await StateStore.open(path, { create: true });
+    const release = await store.startRelease({
+      project: 'shop',
+      stack: 'prod',
+      packageDigest: 'sha256:aa',
+      operator: 'ops',
+    });
+    const journal = store.journal(release.id);
+    const onDisk = async (id: string) => {
+      const other = await StateStore.open(path);
+      const found = (await other.journalRecords(release.id)).some((record) => record.resourceId === id);
+      other.close();
+      return found;
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => `v1:ConfigMap:shop:c${i}`);
+    const seen = await Promise.all(
+      ids.map(async (id) => {
+        await journal.begin({ id, operation: 'apply', action: 'create', resource: { ...config, id } });
+        return onDisk(id);
+      }),
+    );
+    expect(seen).toEqual(ids.map(() => true));
+    const records = await store.journalRecords(release.id);
+    expect(records.map((r) => r.resourceId)).toEqual(ids);
+    store.close();
+  });
+
   it('sees what another store instance wrote to the same file', async () => {
     const path = join(dir, 'state.db');
     const one = await StateStore.open(path, { create: true });

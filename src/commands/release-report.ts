@@ -1,0 +1,38 @@
+import type { Command } from '@oclif/core';
+import type { ReleaseSummary } from '../engine/release.ts';
+import { KdeliverError } from '../errors.ts';
+
+/**
+ * Prints a release's summary line and turns failures into the `operation` exit code; the
+ * JSON output is the summary itself.
+ */
+export function reportRelease(command: Command, stack: string, summary: ReleaseSummary): ReleaseSummary {
+  const { counts } = summary;
+  const line =
+    `${counts.created} created, ${counts.updated} updated, ${counts.deleted} deleted, ` +
+    `${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped in ${summary.seconds.toFixed(1)}s`;
+  if (summary.phase === 'failed') {
+    const failures = summary.failures.map((failure) => `  - [${failure.code}] ${failure.message}`).join('\n');
+    throw new KdeliverError(
+      'operation',
+      'RELEASE_FAILED',
+      `release ${summary.revision} of stack "${stack}" failed (${line})${failures ? `:\n${failures}` : ''}`,
+      { hint: 'Fix the cause, then run the same command again: it continues from what the cluster has.' },
+    );
+  }
+  command.logToStderr(
+    summary.phase === 'no-op'
+      ? `Stack ${stack} is up to date: ${counts.unchanged} unchanged (${summary.seconds.toFixed(1)}s).`
+      : `Release ${summary.revision} of stack ${stack}: ${line}.`,
+  );
+  return summary;
+}
+
+/** Aborted on the first Ctrl-C, so that a run stops scheduling and records what it did. */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () =>
+    controller.abort(new KdeliverError('aborted', 'INTERRUPTED_BY_USER', 'stopped by Ctrl-C')),
+  );
+  return controller.signal;
+}

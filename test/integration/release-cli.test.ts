@@ -1,0 +1,263 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KubeClient } from '../../src/runtimes/kubernetes/client.ts';
+import { loadKubeconfig } from '../../src/runtimes/kubernetes/kubeconfig.ts';
+import { StackLease } from '../../src/state/lease-lock.ts';
+import { StateStore } from '../../src/state/store.ts';
+import { k8s } from '../unit/engine/resources.ts';
+import { CLI, runCli } from '../helpers/cli.ts';
+import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
+import {
+  ReleaseWorkspace,
+  configMap,
+  deployment,
+  namespace,
+  secret,
+  service,
+  unique,
+} from '../helpers/release.ts';
+
+let workspace: ReleaseWorkspace;
+beforeAll(async () => {
+  workspace = new ReleaseWorkspace(await mkdtemp(join(tmpdir(), 'kdeliver-release-')));
+});
+afterAll(async () => {
+  await rm(workspace.dir, { recursive: true, force: true });
+});
+
+const SECRET_ONE = 'first-Secret-value-9f1c';
+const SECRET_TWO = 'second-Secret-value-4e7a';
+
+describe('kdeliver preview, apply, destroy', () => {
+  it('creates, updates, leaves alone and deletes; references resolve; secrets never show', async () => {
+    const ns = unique('shop');
+    const stack = ns;
+    const backend = `http://$kusion_path.v1:Service:${ns}:web.spec.clusterIP:80`;
+    const v1 = [
+      namespace(ns),
+      configMap(ns, 'settings', { mode: 'one' }),
+      configMap(ns, 'extra', { keep: 'no' }),
+      secret(ns, 'creds', SECRET_ONE),
+      service(ns, 'web'),
+      deployment(ns, 'web', 'example.invalid/web:1', { BACKEND: backend }),
+    ];
+    let spec = await workspace.spec(stack, v1);
+
+    const refused = await workspace.kdeliver(['apply', '--spec', spec]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+
+    const preview = await workspace.kdeliver(['preview', '--spec', spec]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(/Plan: 6 to create/);
+    expect(preview.stdout).not.toContain(SECRET_ONE);
+
+    const created = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toContain('6 created');
+    const clusterIP = (await kubectlJson(['get', 'service', 'web', '-n', ns])).spec.clusterIP as string;
+    const web = await kubectlJson(['get', 'deployment', 'web', '-n', ns]);
+    expect(web.spec.template.spec.containers[0].env).toEqual([
+      { name: 'BACKEND', value: `http://${clusterIP}:80` },
+    ]);
+    expect(web.status.availableReplicas).toBe(1);
+
+    // Update: a ConfigMap's data, a Deployment's image and the Secret's value; drop a ConfigMap.
+    const v2 = [
+      namespace(ns),
+      configMap(ns, 'settings', { mode: 'two' }),
+      secret(ns, 'creds', SECRET_TWO),
+      service(ns, 'web'),
+      deployment(ns, 'web', 'example.invalid/web:2', { BACKEND: backend }),
+    ];
+    spec = await workspace.spec(stack, v2);
+    const planned = await workspace.kdeliver(['preview', '--spec', spec, '--json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as {
+      summary: Record<string, number>;
+      steps: { id: string; action: string; diff?: string }[];
+    };
+    const actions = Object.fromEntries(plan.steps.map((step) => [step.id, step.action]));
+    expect(actions).toEqual({
+      [`v1:Namespace:${ns}`]: 'unchanged',
+      [`v1:ConfigMap:${ns}:settings`]: 'update',
+      [`v1:Secret:${ns}:creds`]: 'update',
+      [`v1:Service:${ns}:web`]: 'unchanged',
+      [`apps/v1:Deployment:${ns}:web`]: 'update',
+      [`v1:ConfigMap:${ns}:extra`]: 'delete',
+    });
+    const secretDiff = plan.steps.find((step) => step.id === `v1:Secret:${ns}:creds`)?.diff ?? '';
+    expect(secretDiff).toMatch(/\*\*\* \(sha256:[0-9a-f]{8}…\)/);
+    expect(plan.steps.find((step) => step.id.endsWith(':settings'))?.diff).toContain('+  mode: two');
+    const textPreview = await workspace.kdeliver(['preview', '--spec', spec]);
+    for (const output of [planned.stdout, textPreview.stdout, textPreview.stderr]) {
+      expect(output).not.toContain(SECRET_ONE);
+      expect(output).not.toContain(SECRET_TWO);
+      expect(output).not.toContain(Buffer.from(SECRET_TWO).toString('base64'));
+    }
+
+    const updated = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stderr).toContain('3 updated, 1 deleted, 2 unchanged, 0 failed');
+    expect((await kubectlJson(['get', 'configmap', 'settings', '-n', ns])).data).toEqual({ mode: 'two' });
+    expect(
+      (await kubectlJson(['get', 'deployment', 'web', '-n', ns])).spec.template.spec.containers[0].image,
+    ).toBe('example.invalid/web:2');
+    expect((await kubectl(['get', 'configmap', 'extra', '-n', ns])).stderr).toContain('NotFound');
+
+    const again = await workspace.kdeliver(['apply', '--spec', spec, '-y', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ phase: 'no-op', counts: { unchanged: 5, updated: 0 } });
+
+    const state = await readFile(workspace.statePath);
+    for (const value of [SECRET_ONE, SECRET_TWO]) {
+      expect(state.includes(value)).toBe(false);
+      expect(state.includes(Buffer.from(value).toString('base64'))).toBe(false);
+    }
+    expect(await workspace.integrity()).toBe('ok');
+
+    const destroyed = await workspace.kdeliver(['destroy', '--stack', stack, '-y']);
+    expect(destroyed.code, destroyed.stderr).toBe(0);
+    expect(destroyed.stderr).toContain('5 deleted');
+    expect((await kubectl(['get', 'namespace', ns])).stderr).toContain('NotFound');
+
+    const exported = await runCli([
+      'state',
+      'export',
+      '--stack',
+      stack,
+      '--state',
+      workspace.statePath,
+      '--json',
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const history = JSON.parse(exported.stdout) as { releases: { revision: number; phase: string }[] };
+    expect(history.releases.map((release) => [release.revision, release.phase])).toEqual([
+      [3, 'succeeded'],
+      [2, 'succeeded'],
+      [1, 'succeeded'],
+    ]);
+  });
+
+  it('applies a CustomResourceDefinition and a resource of it in one spec', async () => {
+    const ns = unique('crd');
+    const group = `${ns}.example.com`;
+    const crd = k8s('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, `widgets.${group}`, {
+      body: {
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      },
+    });
+    const widget = k8s(`${group}/v1`, 'Widget', ns, 'gear', { body: { spec: { teeth: 12 } } });
+    const spec = await workspace.spec(ns, [widget, crd, namespace(ns)]);
+    const applied = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await kubectlJson(['get', `widgets.${group}`, 'gear', '-n', ns])).spec).toEqual({ teeth: 12 });
+  });
+
+  it('fails the dependents of an invalid object while an independent branch succeeds, exit 7', async () => {
+    const ns = unique('branch');
+    const invalid = k8s('v1', 'LimitRange', ns, 'limits', { body: { spec: { bogus: true } } });
+    const dependent = k8s('v1', 'ResourceQuota', ns, 'quota', {
+      body: { spec: { hard: { pods: '10' } } },
+      dependsOn: [invalid.id],
+    });
+    const spec = await workspace.spec(ns, [
+      namespace(ns),
+      invalid,
+      dependent,
+      configMap(ns, 'settings', { mode: 'one' }),
+      deployment(ns, 'web', 'example.invalid/web:1'),
+    ]);
+    const applied = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(applied.code).toBe(7);
+    expect(applied.stderr).toContain('RELEASE_FAILED');
+    expect(applied.stderr).toContain('bogus');
+    expect(applied.stderr).toContain('3 created, 0 updated, 0 deleted, 0 unchanged, 1 failed, 1 skipped');
+    expect((await kubectlJson(['get', 'deployment', 'web', '-n', ns])).status.availableReplicas).toBe(1);
+    expect((await kubectl(['get', 'resourcequota', 'quota', '-n', ns])).stderr).toContain('NotFound');
+    const store = await StateStore.open(workspace.statePath);
+    expect((await store.latest('default', ns))?.phase).toBe('failed');
+    store.close();
+  });
+
+  it('refuses a second run on a locked stack with exit 8 naming the holder; unlock --force frees it', async () => {
+    const ns = unique('lock');
+    // Healthy only when a field appears that nothing sets: the first run holds the lock until it times out.
+    const slow = k8s('v1', 'ConfigMap', ns, 'slow', {
+      body: { data: { a: 'b' } },
+      extensions: {
+        kdeliver: { timeout: '6s', health: { healthyWhen: [{ path: 'data.never', equals: 'x' }] } },
+      },
+    });
+    const spec = await workspace.spec(ns, [namespace(ns), slow]);
+    const first = spawn(process.execPath, [CLI, 'apply', '--spec', spec, '-y', ...workspace.siteFlags], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let firstErr = '';
+    const firstDone = new Promise<number | null>((resolve) => {
+      first.stderr.on('data', (chunk: Buffer) => (firstErr += chunk.toString()));
+      first.on('close', resolve);
+    });
+    while (!firstErr.includes('waiting until healthy')) await new Promise((r) => setTimeout(r, 100));
+    const second = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(second.code).toBe(8);
+    expect(second.stderr).toContain('STACK_LOCKED');
+    expect(second.stderr).toContain(`pid ${first.pid}`);
+    expect(await firstDone).toBe(7);
+    expect(firstErr).toContain('HEALTH_TIMEOUT');
+
+    const client = new KubeClient(loadKubeconfig({ path: inject('sandboxEnv').KUBECONFIG }));
+    await StackLease.acquire(client, ns, { identity: 'ops@other-host pid 4242 (abc123)' });
+    const blocked = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(blocked.code).toBe(8);
+    expect(blocked.stderr).toContain('ops@other-host pid 4242');
+    const unlocked = await runCli([
+      'state',
+      'unlock',
+      '--stack',
+      ns,
+      '--force',
+      '--kubeconfig',
+      inject('sandboxEnv').KUBECONFIG!,
+    ]);
+    expect(unlocked.code, unlocked.stderr).toBe(0);
+    expect(unlocked.stderr).toContain('ops@other-host pid 4242');
+  });
+
+  it('pulls the in-cluster state copy into a new local file', async () => {
+    const ns = unique('pull');
+    const spec = await workspace.spec(ns, [namespace(ns), configMap(ns, 'settings', { mode: 'one' })]);
+    expect((await workspace.kdeliver(['apply', '--spec', spec, '-y'])).code).toBe(0);
+    const elsewhere = join(workspace.dir, 'elsewhere.db');
+    const kubeconfig = inject('sandboxEnv').KUBECONFIG!;
+    const pulled = await runCli([
+      'state',
+      'pull',
+      '--stack',
+      ns,
+      '--state',
+      elsewhere,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const store = await StateStore.open(elsewhere);
+    expect((await store.latest('default', ns))?.phase).toBe('succeeded');
+    store.close();
+  });
+});
