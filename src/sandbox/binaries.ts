@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
 import { KdeliverError } from '../errors.ts';
@@ -14,7 +14,9 @@ export type SandboxBinary =
   | 'kube-scheduler'
   | 'kubectl'
   | 'kwok'
-  | 'kwok-stages.yaml';
+  | 'kwok-stages.yaml'
+  /** kwok's default StorageClass, whose claims its volume stages provision and bind. */
+  | 'kwok-storage-class.yaml';
 
 export type SandboxBinaries = Record<SandboxBinary, string>;
 
@@ -38,7 +40,7 @@ const COMPONENTS: Component[] = [
     binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
     build: buildKubernetes,
   },
-  { name: 'kwok', binaries: ['kwok', 'kwok-stages.yaml'], build: buildKwok },
+  { name: 'kwok', binaries: ['kwok', 'kwok-stages.yaml', 'kwok-storage-class.yaml'], build: buildKwok },
 ];
 
 export interface ResolveOptions {
@@ -236,6 +238,10 @@ const KWOK_STAGE_FILES = [
   'pod/fast/pod-ready.yaml',
   'pod/fast/pod-complete.yaml',
   'pod/fast/pod-delete.yaml',
+  'volume/fast/pvc-provision.yaml',
+  'volume/fast/pv-bind.yaml',
+  'volume/fast/pvc-delete.yaml',
+  'volume/fast/pv-delete.yaml',
 ];
 
 /**
@@ -258,5 +264,9 @@ async function buildKwok(context: BuildContext): Promise<void> {
   await writeFile(
     join(context.outDir, 'kwok-stages.yaml'),
     stages.map((stage) => stage.trim()).join('\n---\n') + '\n',
+  );
+  await copyFile(
+    join(Dir, 'kustomize', 'stage', 'volume', 'fast', 'storage-class.yaml'),
+    join(context.outDir, 'kwok-storage-class.yaml'),
   );
 }

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { V1StorageClass } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { SandboxBinaries } from './binaries.ts';
 import type { SandboxPki } from './pki.ts';
 import { freePort, httpStatus, waitUntil } from './probe.ts';
@@ -166,7 +167,7 @@ export async function startNodeSimulator(context: ControlPlaneContext, kubeconfi
   context.track(kwok);
 
   // Loaded here, not at module level: the client costs most of a second of CLI start-up.
-  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+  const { CoreV1Api, KubeConfig, StorageV1Api } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   const core = config.makeApiClient(CoreV1Api);
@@ -196,4 +197,9 @@ export async function startNodeSimulator(context: ControlPlaneContext, kubeconfi
     },
     { timeoutMs: 60_000, process: kwok },
   );
+  // The default StorageClass that kwok's volume stages serve: claims bind as on a real site.
+  const storageClass = parse(
+    await readFile(context.binaries['kwok-storage-class.yaml'], 'utf8'),
+  ) as V1StorageClass;
+  await config.makeApiClient(StorageV1Api).createStorageClass({ body: storageClass });
 }

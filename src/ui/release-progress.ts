@@ -71,6 +71,7 @@ function taskFor(
     title: `${DOING[action]} ${id}`,
     task: (_context, task) =>
       new Promise<void>((resolve, reject) => {
+        let lastWait: string | undefined;
         const handle = (event: ExecutionEvent): void => {
           switch (event.type) {
             case 'start':
@@ -80,7 +81,9 @@ function taskFor(
               task.output = label(id, 'waiting until healthy');
               break;
             case 'waiting':
-              task.output = label(id, event.message);
+              // Health polls repeat the same message; plain logs should show each change once.
+              if (event.message !== lastWait) task.output = label(id, event.message);
+              lastWait = event.message;
               break;
             case 'healthy':
             case 'deleted':

@@ -61,6 +61,28 @@ describe('sandbox Kubernetes', () => {
     expect(nodes.stdout).toBe('kdeliver-node-1');
   });
 
+  it('binds a PersistentVolumeClaim through its default StorageClass, as a site with a provisioner does', async () => {
+    const { core } = clients();
+    const namespace = `pvc-${Date.now()}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    let phase: string | undefined;
+    for (let i = 0; i < 60 && phase !== 'Bound'; i++) {
+      const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: 'data' });
+      phase = claim.status?.phase;
+      if (phase !== 'Bound') await sleep(250);
+    }
+    expect(phase).toBe('Bound');
+    const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: 'data' });
+    expect(claim.spec?.storageClassName).toBe('kwok-volume');
+  });
+
   it('reports itself as already running on a second up', async () => {
     const again = await runCli(['sandbox', 'up', '--dir', inject('sandboxDir'), '--json']);
     expect(again.code).toBe(0);

@@ -12,6 +12,7 @@ const ALL = [
   'kubectl',
   'kwok',
   'kwok-stages.yaml',
+  'kwok-storage-class.yaml',
 ];
 
 async function fakeBinaries(names: string[]): Promise<string> {
