@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { isKdeliverError, KdeliverError } from '../errors.ts';
 import { formatBytes, formatTransfer } from '../ui/bytes.ts';
-import { runTasks, type OutputMode } from '../ui/progress.ts';
+import { progressIntervalMs, runTasks, type OutputMode } from '../ui/progress.ts';
 import { loadSpecs, type LoadedSpecs, type SpecInput } from './build-specs.ts';
 import type { Compression } from './compression.ts';
 import type { ManifestImage } from './format.ts';
@@ -23,8 +23,6 @@ import { findImages, type ImageUse, type WorkloadImage } from './workload-images
 
 /** Image lookups in flight at once; each is a few small manifest requests. */
 const RESOLVE_CONCURRENCY = 8;
-/** A live display redraws cheaply; plain log lines should not flood a CI log. */
-const PROGRESS_INTERVAL_MS = { live: 250, plain: 5000 };
 
 export interface BuildOptions {
   specs: readonly SpecInput[];
@@ -132,7 +130,7 @@ export async function buildPackage(options: BuildOptions, mode: OutputMode): Pro
   const version = options.version ?? defaultVersion(options.created);
   const output = options.output ?? `${name}-${version}${EXTENSIONS[options.compression]}`;
   const sources: ImageSource[] = [];
-  const progressInterval = process.stderr.isTTY ? PROGRESS_INTERVAL_MS.live : PROGRESS_INTERVAL_MS.plain;
+  const progressInterval = progressIntervalMs();
   let context: BuildContext;
   try {
     context = await runTasks<BuildContext>(

@@ -43,24 +43,47 @@ export interface StackResources {
   resources: readonly SpecResource[];
 }
 
-/** The `image` fields of one resource's containers, in document order. */
-export function containerImages(resource: SpecResource): { field: string; image: unknown }[] {
+/** A workload's pod spec (the object itself, so callers may change it) and where it sits. */
+export function podSpecOf(
+  resource: SpecResource,
+): { path: readonly string[]; podSpec: Record<string, unknown> } | undefined {
   const path = POD_SPEC_PATHS[String(resource.attributes.kind)];
-  if (resource.type !== KUBERNETES_TYPE || !path) return [];
+  if (resource.type !== KUBERNETES_TYPE || !path) return undefined;
   let podSpec: unknown = resource.attributes;
   for (const key of path) podSpec = isPlainObject(podSpec) ? podSpec[key] : undefined;
-  if (!isPlainObject(podSpec)) return [];
-  return CONTAINER_LISTS.flatMap((list) => {
-    const containers = podSpec[list];
-    if (!Array.isArray(containers)) return [];
-    return containers.map((container: unknown, i) => ({
-      field: `${path.join('.')}.${list}[${i}].image`,
-      image: isPlainObject(container) ? container.image : undefined,
-    }));
-  });
+  return isPlainObject(podSpec) ? { path, podSpec } : undefined;
 }
 
-function normalize(text: string, where: string): string {
+/**
+ * Calls `visit` with each container of a workload's pod spec (the object itself, so a
+ * caller may change it; anything else a list holds comes as it is), in document order.
+ */
+export function visitContainers(
+  resource: SpecResource,
+  visit: (container: unknown, field: string) => void,
+): void {
+  const found = podSpecOf(resource);
+  if (!found) return;
+  for (const list of CONTAINER_LISTS) {
+    const containers = found.podSpec[list];
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((container: unknown, i) =>
+      visit(container, `${found.path.join('.')}.${list}[${i}].image`),
+    );
+  }
+}
+
+/** The `image` fields of one resource's containers, in document order. */
+export function containerImages(resource: SpecResource): { field: string; image: unknown }[] {
+  const images: { field: string; image: unknown }[] = [];
+  visitContainers(resource, (container, field) =>
+    images.push({ field, image: isPlainObject(container) ? container.image : undefined }),
+  );
+  return images;
+}
+
+/** The reference in the one spelling packages use (`nginx` is `docker.io/library/nginx`); `where` prefixes errors. */
+export function normalizeImageReference(text: string, where: string): string {
   try {
     return formatReference(parseReference(text));
   } catch (error) {
@@ -79,7 +102,7 @@ export function findImages(
 ): WorkloadImage[] {
   const found = new Map<string, WorkloadImage>();
   const add = (text: string, where: string, use?: ImageUse) => {
-    const reference = normalize(text, where);
+    const reference = normalizeImageReference(text, where);
     const image = found.get(reference) ?? { reference, uses: [] };
     if (use) image.uses.push(use);
     found.set(reference, image);

@@ -5,6 +5,7 @@ import Destroy from './destroy.ts';
 import Doctor from './doctor.ts';
 import Init from './init.ts';
 import Inspect from './inspect.ts';
+import Install from './install.ts';
 import KclRun from './kcl/run.ts';
 import KeysGenerate from './keys/generate.ts';
 import Preview from './preview.ts';
@@ -26,6 +27,7 @@ export const COMMANDS = {
   doctor: Doctor,
   init: Init,
   inspect: Inspect,
+  install: Install,
   'kcl:run': KclRun,
   'keys:generate': KeysGenerate,
   preview: Preview,

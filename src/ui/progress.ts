@@ -5,6 +5,11 @@ export interface OutputMode {
   json: boolean;
 }
 
+/** How often a transfer's progress line is refreshed: a live display redraws cheaply; plain lines should not flood a CI log. */
+export function progressIntervalMs(): number {
+  return process.stderr.isTTY ? 250 : 5000;
+}
+
 export interface RunOptions {
   /** Start every task at once (tasks that wait on outside events). */
   concurrent?: boolean;

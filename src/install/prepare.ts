@@ -1,0 +1,173 @@
+/**
+ * The install up to the engine, as progress tasks: verify the whole package (nothing on
+ * the site changes before it and preflight pass), preflight, push the images, and rewrite
+ * the specs to run them from the site registry.
+ */
+import { createRegistryClient, type RegistryClient } from '../bundle/oci/registry-client.ts';
+import type { Credentials } from '../bundle/oci/docker-config.ts';
+import { defaultDockerConfigPath } from '../bundle/oci/docker-config.ts';
+import type { OpenPackageOptions } from '../bundle/package-reader.ts';
+import { KUBERNETES_TYPE } from '../engine/kubernetes-id.ts';
+import { parseSpec } from '../engine/spec.ts';
+import type { KubeconfigOptions } from '../runtimes/kubernetes/kubeconfig.ts';
+import { formatBytes, formatTransfer } from '../ui/bytes.ts';
+import { progressIntervalMs, runTasks, type OutputMode } from '../ui/progress.ts';
+import type { StackResources } from '../bundle/workload-images.ts';
+import type { PreflightCheckName } from './preflight-names.ts';
+import { preflightChecks } from './preflight.ts';
+import { planPush, type PushPlan } from './push-plan.ts';
+import { pushImages, type PushSummary } from './push-images.ts';
+import { checkPackage, type CheckedPackage } from './read-package.ts';
+import { rewriteImages, type RewrittenStack } from './rewrite-images.ts';
+
+export interface PrepareOptions {
+  package: string;
+  open: OpenPackageOptions;
+  registry: { host: string; ca?: string; credentials?: Credentials };
+  kubeconfig: KubeconfigOptions;
+  statePath: string;
+  skipPreflight: readonly PreflightCheckName[];
+  /** Change nothing on the site: no push. */
+  dryRun: boolean;
+}
+
+export interface PreflightOutcome {
+  name: PreflightCheckName;
+  result: 'passed' | 'skipped';
+  detail: string;
+}
+
+export interface PreparedInstall {
+  package: { name: string; version: string; verifiedKey: string | null; bytes: number };
+  preflight: PreflightOutcome[];
+  /** Undefined on a dry run. */
+  push: PushSummary | undefined;
+  stacks: RewrittenStack[];
+}
+
+interface Context {
+  checked?: CheckedPackage;
+  stacks?: StackResources[];
+  plan?: PushPlan;
+  preflight: PreflightOutcome[];
+  push?: PushSummary;
+  rewritten?: RewrittenStack[];
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set([KUBERNETES_TYPE]);
+
+export async function prepareInstall(options: PrepareOptions, mode: OutputMode): Promise<PreparedInstall> {
+  const client: RegistryClient = await createRegistryClient({
+    registry: options.registry.host,
+    ca: options.registry.ca,
+    credentials: options.registry.credentials,
+    dockerConfigPath: defaultDockerConfigPath(),
+  });
+  try {
+    const ctx = await runTasks<Context>(
+      [
+        {
+          title: `Verify ${options.package}`,
+          task: (ctx, task) => verifyTask(ctx, options, (title) => (task.title = title)),
+        },
+        {
+          title: 'Preflight',
+          task: (ctx, task) =>
+            task.newListr(
+              preflightChecks({
+                kubeconfig: options.kubeconfig,
+                stacks: ctx.stacks!,
+                registry: client,
+                repository: options.dryRun ? undefined : ctx.plan!.images[0]?.repository,
+                statePath: options.statePath,
+              }).map((check) => ({
+                title: check.name,
+                task: async (_c, subtask) => {
+                  if (options.skipPreflight.includes(check.name)) {
+                    ctx.preflight.push({ name: check.name, result: 'skipped', detail: '--skip-preflight' });
+                    subtask.skip(`${check.name}: skipped (--skip-preflight)`);
+                    return;
+                  }
+                  const detail = await check.run();
+                  ctx.preflight.push({ name: check.name, result: 'passed', detail });
+                  subtask.title = `${check.name}: ${detail}`;
+                },
+              })),
+              { concurrent: false, exitOnError: true },
+            ),
+        },
+        {
+          title: `Push images to ${options.registry.host}`,
+          skip: () => options.dryRun && 'dry run',
+          task: async (ctx, task) => {
+            const started = performance.now();
+            let shownAt = started;
+            ctx.push = await pushImages(
+              options.package,
+              { ...options.open, expectedManifest: ctx.checked!.manifestBytes },
+              ctx.plan!,
+              client,
+              (done, total) => {
+                const now = performance.now();
+                if (now - shownAt < progressIntervalMs()) return;
+                shownAt = now;
+                task.output = formatTransfer(done, total, (now - started) / 1000);
+              },
+            );
+            const { blobs, bytes } = ctx.push;
+            task.title =
+              `Pushed ${ctx.push.images.length} images to ${options.registry.host}: ` +
+              `${blobs.pushed} blobs (${formatBytes(bytes.pushed)}) pushed, ${blobs.skipped} (${formatBytes(bytes.skipped)}) already there, ` +
+              `${blobs.mounted} mounted, in ${ctx.push.seconds.toFixed(1)}s`;
+          },
+        },
+        {
+          title: 'Rewrite image references',
+          task: (ctx, task) => {
+            const site = { registry: options.registry.host, credentials: options.registry.credentials };
+            ctx.rewritten = ctx.stacks!.map((stack) =>
+              rewriteImages(stack, ctx.checked!.manifest.images, site),
+            );
+            const count = ctx.rewritten.reduce((sum, stack) => sum + stack.rewritten, 0);
+            task.title = `Rewrote ${count} image references to ${options.registry.host} by digest`;
+          },
+        },
+      ],
+      mode,
+      { preflight: [] },
+    );
+    const checked = ctx.checked!;
+    return {
+      package: {
+        name: checked.manifest.name,
+        version: checked.manifest.version,
+        verifiedKey: checked.verifiedKey,
+        bytes: checked.bytes,
+      },
+      preflight: ctx.preflight,
+      push: ctx.push,
+      stacks: ctx.rewritten!,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+async function verifyTask(
+  ctx: Context,
+  options: PrepareOptions,
+  setTitle: (title: string) => void,
+): Promise<void> {
+  const checked = await checkPackage(options.package, options.open);
+  ctx.checked = checked;
+  ctx.stacks = checked.specs.map((spec) => ({
+    name: spec.stack,
+    resources: parseSpec(spec.text, spec.path, KNOWN_TYPES).resources,
+  }));
+  ctx.plan = planPush(checked.manifest.images, checked.documents);
+  const signer = checked.verifiedKey ? `signed by ${checked.verifiedKey}` : 'signature NOT checked';
+  setTitle(
+    `Verified ${checked.manifest.name} ${checked.manifest.version} (${formatBytes(checked.bytes)}, ${signer}): ` +
+      `${ctx.stacks.length} stacks, ${checked.manifest.images.length} images`,
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * Which repositories of the site registry each blob of a package goes to. An image keeps
+ * its repository path (`registry.example/shop/web:1.0` → `<site>/shop/web`); a blob that
+ * several images share goes to each of their repositories. Derived from the image
+ * manifests and indexes the verification pass kept, since kdeliver.json lists only roots.
+ */
+import { KdeliverError } from '../errors.ts';
+import type { ManifestImage } from '../bundle/format.ts';
+import { isIndexMediaType, type Descriptor } from '../bundle/oci/media-types.ts';
+import { parseReference } from '../bundle/oci/reference.ts';
+import { parseImageIndex, parseImageManifest } from '../bundle/oci/resolve.ts';
+
+export interface ImageTarget {
+  /** The reference the package names the image by. */
+  reference: string;
+  repository: string;
+  /** The original tag, given to the root at the site too. */
+  tag: string | undefined;
+  digest: string;
+  mediaType: string;
+}
+
+export interface PushPlan {
+  images: ImageTarget[];
+  /** Repositories per blob digest (manifests and indexes included), in image order. */
+  repositories: Map<string, string[]>;
+  /** Media type of every manifest and index, by digest: these are put as manifests, not uploaded. */
+  manifestTypes: Map<string, string>;
+}
+
+function incomplete(detail: string): KdeliverError {
+  return new KdeliverError('verification', 'PACKAGE_IMAGE_INCOMPLETE', detail, {
+    hint: 'The package was not written by kdeliver build; build it again.',
+  });
+}
+
+export function planPush(images: readonly ManifestImage[], documents: ReadonlyMap<string, Buffer>): PushPlan {
+  const repositories = new Map<string, string[]>();
+  const manifestTypes = new Map<string, string>();
+  const add = (digest: string, repository: string) => {
+    const list = repositories.get(digest) ?? [];
+    if (!list.includes(repository)) list.push(repository);
+    repositories.set(digest, list);
+  };
+  const document = (descriptor: Descriptor, reference: string) => {
+    const bytes = documents.get(descriptor.digest);
+    if (!bytes) throw incomplete(`image ${reference} needs ${descriptor.digest}, which the package lacks`);
+    manifestTypes.set(descriptor.digest, descriptor.mediaType);
+    return bytes;
+  };
+  const addManifest = (descriptor: Descriptor, repository: string, reference: string) => {
+    const where = `${reference} manifest ${descriptor.digest}`;
+    if (isIndexMediaType(descriptor.mediaType))
+      throw incomplete(`${where} is an index inside an index, which packages do not carry`);
+    const manifest = parseImageManifest(document(descriptor, reference), where);
+    for (const blob of [manifest.config, ...manifest.layers]) add(blob.digest, repository);
+    add(descriptor.digest, repository);
+  };
+
+  const targets = images.map((image): ImageTarget => {
+    const parsed = parseReference(image.reference);
+    const root: Descriptor = { digest: image.digest, mediaType: image.mediaType, size: 0 };
+    if (isIndexMediaType(image.mediaType)) {
+      const index = parseImageIndex(document(root, image.reference), `${image.reference} index`);
+      for (const child of index.manifests) addManifest(child, parsed.repository, image.reference);
+      add(image.digest, parsed.repository);
+    } else {
+      addManifest(root, parsed.repository, image.reference);
+    }
+    return {
+      reference: image.reference,
+      repository: parsed.repository,
+      tag: parsed.tag,
+      digest: image.digest,
+      mediaType: image.mediaType,
+    };
+  });
+  return { images: targets, repositories, manifestTypes };
+}

@@ -1,0 +1,89 @@
+/**
+ * The install's verification pass: the whole package is read and checked (signature, then
+ * every entry) before anything on the site changes, and on the way it keeps the specs and
+ * the image manifests and indexes. The manifests say which blobs each image needs, which
+ * kdeliver.json does not, so this pass is also what lets the push pass map every blob to
+ * its repositories before the blob arrives.
+ */
+import { KdeliverError } from '../errors.ts';
+import { BLOBS_DIR, SPECS_DIR, type PackageManifest } from '../bundle/format.ts';
+import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
+
+/** Manifests and indexes are at most this big (the distribution specification's limit). */
+const DOCUMENT_LIMIT = 4 * 1024 * 1024;
+const OPENING_BRACE = 0x7b;
+
+export interface PackageSpec {
+  stack: string;
+  /** The entry name, e.g. `specs/shop/spec.yaml`. */
+  path: string;
+  text: string;
+}
+
+export interface CheckedPackage {
+  files: string[];
+  manifest: PackageManifest;
+  /** The signed bytes of kdeliver.json: the push pass checks it reads the same package. */
+  manifestBytes: Buffer;
+  verifiedKey: string | null;
+  specs: PackageSpec[];
+  /** Every blob that is a JSON object (manifests, indexes, configs), by digest. */
+  documents: Map<string, Buffer>;
+  bytes: number;
+}
+
+async function readAll(entry: PackageEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry.stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The body of a blob that is a JSON object; undefined (after its first chunk) for layers and the like. */
+async function readDocument(entry: PackageEntry): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry.stream) {
+    if (chunks.length === 0 && chunk[0] !== OPENING_BRACE) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function specStack(path: string): string {
+  const stack = path.slice(SPECS_DIR.length).split('/')[0];
+  if (!stack || !path.slice(SPECS_DIR.length).includes('/'))
+    throw new KdeliverError('verification', 'PACKAGE_SPEC_MISPLACED', `spec entry ${path} names no stack`, {
+      hint: 'The package was not written by kdeliver build; build it again.',
+    });
+  return stack;
+}
+
+/** Reads and checks every entry of the package; throws a verification error (exit 4) on any fault. */
+export async function checkPackage(path: string, options: OpenPackageOptions): Promise<CheckedPackage> {
+  const opened = await openPackage(path, options);
+  const specs: PackageSpec[] = [];
+  const documents = new Map<string, Buffer>();
+  let bytes = 0;
+  for await (const entry of opened.entries()) {
+    bytes += entry.size;
+    if (entry.name.startsWith(SPECS_DIR)) {
+      specs.push({
+        stack: specStack(entry.name),
+        path: entry.name,
+        text: (await readAll(entry)).toString('utf8'),
+      });
+    } else if (entry.name.startsWith(BLOBS_DIR) && entry.size <= DOCUMENT_LIMIT) {
+      const document = await readDocument(entry);
+      if (document) documents.set(entry.digest, document);
+    }
+    // Other entries are drained (and checked) by the reader when the next one is asked for.
+  }
+  return {
+    files: opened.files,
+    manifest: opened.manifest,
+    manifestBytes: opened.manifestBytes,
+    verifiedKey: opened.verifiedKey,
+    specs,
+    documents,
+    bytes,
+  };
+}
