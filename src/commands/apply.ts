@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KdeliverCommand } from './base.ts';
-import { clusterFlags, concurrencyFlag, stackFlags, stackTarget, yesFlag } from './flags.ts';
+import { clusterFlags, concurrencyFlag, specFlag, stackFlags, stackTarget, yesFlag } from './flags.ts';
 import { reportRelease, interruptSignal } from './release-report.ts';
 
 export default class Apply extends KdeliverCommand {
@@ -17,10 +17,7 @@ export default class Apply extends KdeliverCommand {
     '<%= config.bin %> apply --spec shop.yaml -y --concurrency 20',
   ];
   static override flags = {
-    spec: Flags.string({
-      description: 'The spec file (YAML or JSON) built from the Konfig stack.',
-      required: true,
-    }),
+    spec: specFlag,
     ...stackFlags,
     ...clusterFlags,
     yes: yesFlag,

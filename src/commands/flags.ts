@@ -38,6 +38,12 @@ export async function packageOpenOptions(flags: {
   };
 }
 
+/** The spec file a release command works on. */
+export const specFlag = Flags.string({
+  description: 'The spec file (YAML or JSON) built from the Konfig stack.',
+  required: true,
+});
+
 /** Which cluster: kubectl's own conventions. */
 export const clusterFlags = {
   kubeconfig: Flags.string({

@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { KdeliverCommand } from './base.ts';
-import { clusterFlags, concurrencyFlag, stackFlags, stackTarget } from './flags.ts';
+import { clusterFlags, concurrencyFlag, specFlag, stackFlags, stackTarget } from './flags.ts';
 
 export default class Preview extends KdeliverCommand {
   static override summary = 'Show what applying a spec would change, without changing anything.';
@@ -12,10 +11,7 @@ export default class Preview extends KdeliverCommand {
   ].join('\n');
   static override examples = ['<%= config.bin %> preview --spec shop.yaml --stack prod'];
   static override flags = {
-    spec: Flags.string({
-      description: 'The spec file (YAML or JSON) built from the Konfig stack.',
-      required: true,
-    }),
+    spec: specFlag,
     ...stackFlags,
     ...clusterFlags,
     concurrency: concurrencyFlag,

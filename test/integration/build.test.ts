@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli, runProgram } from '../helpers/cli.ts';
 import { makeImage, pushImage, type Blob, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
+import type { BuildResult } from '../../src/bundle/build.ts';
 
 const env = () => inject('sandboxEnv');
 const source = (): RegistryTarget => ({
@@ -18,24 +19,6 @@ const source = (): RegistryTarget => ({
   ca: env().KDELIVER_SOURCE_REGISTRY_CA!,
 });
 const CREATED = '2025-03-04T05:06:07.000Z';
-
-interface BuildSummary {
-  name: string;
-  version: string;
-  created: string;
-  files: { path: string; size: number }[];
-  size: number;
-  digest: string;
-  signer: string | null;
-  stacks: { name: string; resources: number }[];
-  images: {
-    reference: string;
-    digest: string;
-    platforms: { os: string; architecture: string; variant?: string }[];
-    sourceDigest?: string;
-  }[];
-  seconds: number;
-}
 
 let work: string;
 let specFile: string;
@@ -59,11 +42,11 @@ async function kdeliver(args: string[]) {
   return result;
 }
 
-async function build(args: string[]): Promise<BuildSummary> {
+async function build(args: string[]): Promise<BuildResult> {
   const result = await kdeliver(['build', '--json', ...args]);
   // With --json, progress stays silent and stdout carries only the summary.
   expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as BuildSummary;
+  return JSON.parse(result.stdout) as BuildResult;
 }
 
 async function sha256File(paths: string[]): Promise<string> {
