@@ -3,6 +3,7 @@
  * `span`; unions below (`Stmt`, `Expr`, `TypeExpr`, ...) are what consumers switch on.
  * Lines and columns are 1-based, as KCL reports them; `endColumn` is exclusive.
  */
+import type { DiagnosticEntry } from './diagnostics.ts';
 
 /** Where a node sits in its source file. */
 export interface Span {
@@ -23,6 +24,8 @@ export interface Module {
   docstring: string | null;
   body: Stmt[];
   comments: Comment[];
+  /** Syntax errors the parser reported and read past; they are reported before evaluating. */
+  syntaxErrors: DiagnosticEntry[];
 }
 
 /** `# ...` up to the end of the line; `text` excludes the `#`. */

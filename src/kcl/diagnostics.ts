@@ -127,18 +127,19 @@ export function renderDiagnostics(
 function renderEntry(entry: DiagnosticEntry, sources: SourceLookup): string {
   const out: string[] = [`error[${entry.code}]: ${entry.kind}`];
   if (entry.labels.length === 0 && entry.message !== undefined) out.push(entry.message);
-  const width = Math.max(1, ...entry.labels.map((label) => String(label.line).length));
-  const blank = ' '.repeat(width + 1) + '|';
   for (const label of entry.labels) {
+    // Each label block is sized by its own line number, as the official renderer does.
+    const width = String(label.line).length;
+    const blank = ' '.repeat(width + 1) + '|';
     out.push(`${' '.repeat(width)}--> ${label.file}:${label.line}:${label.column ?? 1}`);
     out.push(blank);
     const sourceLine = lineOf(sources(label.file), label.line);
-    if (sourceLine !== undefined) out.push(`${String(label.line).padStart(width)} | ${sourceLine}`);
+    if (sourceLine !== undefined) out.push(`${label.line} | ${sourceLine}`);
     const marker =
       label.column === null || sourceLine === undefined
         ? ''
         : ' '.repeat(displayWidth(sourceLine.slice(0, label.column - 1))) + '^';
-    out.push(`${blank} ${marker} ${label.message}`);
+    out.push(label.message === '' ? `${blank} ${marker}` : `${blank} ${marker} ${label.message}`);
     out.push(blank);
   }
   for (const note of entry.notes ?? []) out.push(`note: ${note}`);

@@ -58,7 +58,7 @@ export class Loader implements PackageSource {
     let module = this.cache.get(file);
     if (!module) {
       module = parseModule(this.read(file), file);
-      this.checkErrors.push(...checkModule(module));
+      this.checkErrors.push(...module.syntaxErrors, ...checkModule(module));
       this.cache.set(file, module);
     }
     return module;
@@ -68,6 +68,21 @@ export class Loader implements PackageSource {
     const dots = /^\.*/.exec(path)![0].length;
     const segments = path.slice(dots).split('.');
     if (dots === 0 && segments.length === 1 && isSystemModule(path)) return { kind: 'system', name: path };
+    // Plugins are modules of the host program, which this interpreter does not offer.
+    if (dots === 0 && segments[0] === 'kcl_plugin') {
+      throw new KclDiagnostic({
+        code: KCL_ERROR_CODES.EvaluationError,
+        kind: 'EvaluationError',
+        labels: [
+          {
+            file: span.file,
+            line: span.line,
+            column: null,
+            message: `the plugin package \`${path}\` is not found, please confirm if plugin mode is enabled`,
+          },
+        ],
+      });
+    }
     let base = this.modRoot;
     if (dots > 0) {
       base = dirname(fromFile);

@@ -1,6 +1,6 @@
 import type * as ast from './ast.ts';
 import { kclError } from './diagnostics.ts';
-import type { KclDiagnostic } from './diagnostics.ts';
+import type { DiagnosticEntry, KclDiagnostic } from './diagnostics.ts';
 import { decodeEscapes, scan } from './scanner.ts';
 import { SourceFile } from './source.ts';
 import { TokenKind, describeToken } from './tokens.ts';
@@ -28,6 +28,7 @@ export function parseModule(text: string, file: string): ast.Module {
     docstring,
     body,
     comments: scanned.comments,
+    syntaxErrors: parser.recovered,
   };
 }
 
@@ -118,6 +119,8 @@ class Parser {
   private previous: Token | undefined;
   private lineItems = false;
   private depth = 0;
+  /** Errors reported without stopping the parse. */
+  readonly recovered: DiagnosticEntry[] = [];
 
   constructor(source: SourceFile, tokens: Token[], layout: boolean) {
     this.source = source;
@@ -650,7 +653,9 @@ class Parser {
         schema.mixins.push(...this.parseMixins());
       } else if (this.isPunct('[', token) && this.isPunct(':', this.afterBrackets(this.index))) {
         if (schema.indexSignature) {
-          this.fail(token, 'duplicate schema index signature definitions, only one is allowed in the schema');
+          // Reported, and the later signature is kept, as the official parser does.
+          const message = 'duplicate schema index signature definitions, only one is allowed in the schema';
+          this.recovered.push(...this.errorAt(token, message).entries);
         }
         schema.indexSignature = this.parseIndexSignature();
       } else if (this.isSoftKeyword('check', token) && this.isPunct(':', this.raw(1))) {
@@ -1281,8 +1286,8 @@ class Parser {
     this.expectPunct(':');
     const body = this.parseConditionalBody(() => this.parseListItem());
     let orelse: ast.Expr[] | null = null;
-    if (this.isKeyword('elif')) orelse = [this.nested(() => this.parseListIf())];
-    else if (this.isKeyword('else')) {
+    if (this.continuesIf('elif')) orelse = [this.nested(() => this.parseListIf())];
+    else if (this.continuesIf('else')) {
       this.advance();
       this.expectPunct(':');
       orelse = this.parseConditionalBody(() => this.parseListItem());
@@ -1329,6 +1334,18 @@ class Parser {
       } else items.push(parseItem());
     }
     return items;
+  }
+
+  /**
+   * Whether an `elif`/`else` comes next and belongs to the `if` just parsed. After a block
+   * body, a DEDENT before the keyword means it sits at a shallower indent: it belongs to
+   * an enclosing `if`.
+   */
+  private continuesIf(keyword: 'elif' | 'else'): boolean {
+    let at = this.index;
+    while (this.tokens[at]?.kind === TokenKind.Newline) at++;
+    const token = this.tokens[at];
+    return token !== undefined && this.isKeyword(keyword, token);
   }
 
   private isClosing(token: Token): boolean {
@@ -1393,8 +1410,8 @@ class Parser {
     this.expectPunct(':');
     const body = this.parseConditionalBody(() => this.parseConfigItem());
     let orelse: ast.ConfigItem[] | null = null;
-    if (this.isKeyword('elif')) orelse = [this.nested(() => this.parseConfigIf())];
-    else if (this.isKeyword('else')) {
+    if (this.continuesIf('elif')) orelse = [this.nested(() => this.parseConfigIf())];
+    else if (this.continuesIf('else')) {
       this.advance();
       this.expectPunct(':');
       orelse = this.parseConditionalBody(() => this.parseConfigItem());

@@ -2,6 +2,7 @@
  * The in-process `kcl run`: reads the inputs and settings files, evaluates the main
  * package and prints the result as YAML or JSON, or returns the diagnostic.
  */
+import type { Span } from './ast.ts';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -120,8 +121,11 @@ function readdirK(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** `-S a.b.c`: the value at that path. */
-function selectPath(values: Map<string, KclValue>, selector: string): KclValue {
+/**
+ * `-S a.b.c`: the value at that path. A path without a value is reported on the line the
+ * run ended at, the program's last statement, as the official tool does.
+ */
+function selectPath(values: Map<string, KclValue>, selector: string, end: Span | undefined): KclValue {
   const [first, ...rest] = selector.split('.');
   let value: KclValue | undefined = first === undefined ? undefined : values.get(first);
   for (const part of rest) {
@@ -132,7 +136,13 @@ function selectPath(values: Map<string, KclValue>, selector: string): KclValue {
     value = configEntries(value).get(part);
   }
   if (value === undefined || first === undefined || first === '') {
-    throw plainError(`invalid path select operand ${selector}, value not found`);
+    const message = `invalid path select operand ${selector}, value not found`;
+    if (!end) throw plainError(message);
+    throw new KclDiagnostic({
+      code: KCL_ERROR_CODES.EvaluationError,
+      kind: 'EvaluationError',
+      labels: [{ file: end.file, line: end.line, column: null, message }],
+    });
   }
   return value;
 }
@@ -174,7 +184,7 @@ export function runKcl(request: RunKclOptions): RunKclResult {
       modRoot,
       ...(request.tick ? { tick: request.tick } : {}),
     });
-    const values = withCheckErrors(loader, () => evaluator.evaluateMain(modules));
+    const values = withCheckErrors(loader, evaluator, () => evaluator.evaluateMain(modules));
     const emit: EmitOptions = {
       sortKeys: flags.sortKeys ?? false,
       showHidden: flags.showHidden ?? false,
@@ -185,7 +195,7 @@ export function runKcl(request: RunKclOptions): RunKclResult {
     } else if (request.pathSelector && request.pathSelector.length > 0) {
       // A selected list prints as a stream of documents, one per item.
       for (const selector of request.pathSelector) {
-        const value = selectPath(values, selector);
+        const value = selectPath(values, selector, modules.at(-1)?.body.at(-1)?.span);
         stdout += isList(value) ? emitYamlStream(value.items, emit) : emitYaml(value, emit);
       }
     } else if (evaluator.scalarResult !== null) {
@@ -199,8 +209,9 @@ export function runKcl(request: RunKclOptions): RunKclResult {
     }
     return { ok: true, stdout, values };
   } catch (error) {
-    const diagnostic = toDiagnostic(error);
-    if (!diagnostic) throw error;
+    const found = toDiagnostic(error);
+    if (!found) throw error;
+    const diagnostic = request.debug ? withBacktrace(found) : found;
     // Source lines come from the texts evaluated, which `sources` may have supplied.
     const stderr = diagnostic.render((file) => request.sources?.get(file) ?? readSourceFromDisk(file));
     return { ok: false, stdout, stderr, diagnostic };
@@ -208,20 +219,34 @@ export function runKcl(request: RunKclOptions): RunKclResult {
 }
 
 /**
- * Runs the evaluation and reports the checker's errors, if any, together with the first
- * compile-time error the evaluation finds, as the official compiler lists all it finds.
+ * Runs the evaluation and reports the checker's errors and those the evaluation went on
+ * past, if any, together with the first compile-time error the evaluation stops at, as the
+ * official compiler lists all it finds.
  */
-function withCheckErrors<T>(loader: Loader, evaluate: () => T): T {
+function withCheckErrors<T>(loader: Loader, evaluator: Evaluator, evaluate: () => T): T {
+  const found = () => [...loader.checkErrors, ...evaluator.recoveredErrors];
   let result: T;
   try {
     result = evaluate();
   } catch (error) {
-    if (loader.checkErrors.length === 0) throw error;
+    if (found().length === 0) throw error;
     const more = error instanceof KclDiagnostic && error.kind !== 'EvaluationError' ? error.entries : [];
-    throw new KclDiagnostic([...loader.checkErrors, ...more]);
+    throw new KclDiagnostic([...found(), ...more]);
   }
-  if (loader.checkErrors.length > 0) throw new KclDiagnostic(loader.checkErrors);
+  if (found().length > 0) throw new KclDiagnostic(found());
   return result;
+}
+
+/**
+ * Debug runs (`-d`) print where a runtime error was raised as a backtrace note. Frames of
+ * schemas and lambdas are not tracked, so the trace names the entry frame at the error's line.
+ */
+function withBacktrace(diagnostic: KclDiagnostic): KclDiagnostic {
+  const [first, ...rest] = diagnostic.entries;
+  const at = diagnostic.primary;
+  if (!first || !at || diagnostic.kind !== 'EvaluationError') return diagnostic;
+  const backtrace = `backtrace:\n\t0: kcl_main\n\t\tat ${at.file}:${at.line}`;
+  return new KclDiagnostic([{ ...first, notes: [...(first.notes ?? []), backtrace] }, ...rest]);
 }
 
 function definedFlags(request: RunKclOptions): Settings['flags'] {

@@ -330,6 +330,9 @@ export function scan(source: SourceFile, options: ScanOptions = {}): ScanResult 
     const quote = text.charCodeAt(pos);
     const isLong = text.charCodeAt(pos + 1) === quote && text.charCodeAt(pos + 2) === quote;
     pos += isLong ? 3 : 1;
+    // A line break right after the opening `"""` is not part of the text, so `"""` on its
+    // own line reads like `"""\` with a line continuation.
+    if (isLong && isLineBreak(pos)) skipLineBreak();
     const contentStart = pos;
     for (;;) {
       if (pos >= end) fail(start, 'unterminated string literal');

@@ -316,7 +316,9 @@ export function checkFloatRange(x: number, strict32 = false): number {
     throw new KclRuntimeError(`inf: A 64-bit floating point number overflow`);
   }
   if (strict32 && Math.abs(x) > 3.402823466e38) {
-    throw new KclRuntimeError(`${formatFloat(x)}: A 32-bit floating point number overflow`);
+    // The message spells the exponent with its sign (`3.4e+40`), unlike YAML output.
+    const text = formatFloat(x).replace(/e(\d)/, 'e+$1');
+    throw new KclRuntimeError(`${text}: A 32-bit floating point number overflow`);
   }
   return x;
 }

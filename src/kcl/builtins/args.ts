@@ -1,6 +1,21 @@
 /** Reading a builtin's positional and keyword arguments with KCL's error messages. */
 import { KclRuntimeError, UNDEFINED, typeError, typeName, type KclValue } from '../values.ts';
 
+/**
+ * A required argument the call did not supply. Required parameters come first, so the
+ * builtin takes at least `index + 1` positional arguments.
+ */
+export class MissingArgumentError extends KclRuntimeError {
+  readonly args: Args;
+  readonly index: number;
+
+  constructor(args: Args, index: number, name: string) {
+    super(`${args.fn}() missing required argument '${name}'`, 'TypeError');
+    this.args = args;
+    this.index = index;
+  }
+}
+
 export class Args {
   readonly fn: string;
   readonly positional: readonly KclValue[];
@@ -20,7 +35,7 @@ export class Args {
 
   required(index: number, name: string): KclValue {
     const v = this.get(index, name);
-    if (v === undefined) throw typeError(`${this.fn}() missing required argument '${name}'`);
+    if (v === undefined) throw new MissingArgumentError(this, index, name);
     return v;
   }
 

@@ -110,7 +110,7 @@ function reduce(args: Args): KclValue {
 function typeofValue(args: Args): string {
   const v = args.required(0, 'x');
   const fullName = args.bool(1, 'full_name', false);
-  if (isSchemaType(v)) return 'schema_type';
+  if (isSchemaType(v)) return 'type';
   return typeName(v, fullName);
 }
 
@@ -178,7 +178,14 @@ const BUILTINS: ReadonlyMap<string, BuiltinImpl> = new Map<string, BuiltinImpl>(
   ['reduce', reduce],
   ['int', (a) => toInt(a.get(0, 'x') ?? 0n, a.int(1, 'base', undefined))],
   ['float', (a) => toFloat(a.get(0, 'x') ?? 0)],
-  ['str', (a) => toStr(a.get(0, 'x') ?? '')],
+  // `str(None)` and `str(Undefined)` spell the value; only a missing argument gives ''.
+  [
+    'str',
+    (a) =>
+      a.positional.length > 0 || a.keywords.has('x')
+        ? toStr(a.positional[0] ?? a.keywords.get('x') ?? null)
+        : '',
+  ],
   ['bool', (a) => truthy(a.get(0, 'x') ?? false)],
   ['list', (a) => toList(a.get(0, 'x'))],
   ['dict', (a) => toDict(a.positional[0], a.keywords)],

@@ -5,4 +5,4 @@ export { parseOptionArgument, parseOptionValue, type OptionSource } from './opti
 export { formatString, applyFormatSpec } from './format.ts';
 export { toInt, toFloat, toList, toDict } from './conversions.ts';
 export { parseJsonValue, parseYamlValue, parseYamlStream, fromPlain } from './data.ts';
-export { Args } from './args.ts';
+export { Args, MissingArgumentError } from './args.ts';

@@ -62,8 +62,14 @@ function checkParams(params: readonly ast.Parameter[], found: DiagnosticEntry[])
 function checkMixinName(name: ast.QualifiedName, found: DiagnosticEntry[]): void {
   const last = name.names[name.names.length - 1] ?? '';
   if (!last.endsWith('Mixin')) {
+    // Only a name ending in `Mixin` can name a mixin, so the object is not one either.
     found.push(
       ...errorAt('NameError', name.span, `a valid mixin name should end with 'Mixin', got '${last}'`).entries,
+      ...errorAt(
+        'IllegalInheritError',
+        name.span,
+        `illegal schema mixin object type, expected mixin, got '${last}'`,
+      ).entries,
     );
   }
 }

@@ -4,6 +4,7 @@
  * into configs and into the values they configure.
  */
 import type * as ast from '../ast.ts';
+import type { DiagnosticEntry } from '../diagnostics.ts';
 import {
   KclDict,
   KclList,
@@ -14,6 +15,7 @@ import {
   isList,
   isNoneOrUndefined,
   isSchema,
+  toStr,
   truthy,
   typeName,
   type ConfigEntryOperation,
@@ -31,6 +33,10 @@ export interface ConfigHost {
   /** `instance | config`: the instance rebuilt from its merged config. */
   mergeIntoSchema(instance: KclSchema, incoming: KclDict | KclSchema): KclValue;
   str(value: KclValue): string;
+  /** Records the line being evaluated, where a later runtime error is reported. */
+  reachLine(span: ast.Span): void;
+  /** Reports compile errors the evaluation goes on past. */
+  recover(entries: readonly DiagnosticEntry[]): void;
 }
 
 const OPERATION_OF: Record<ast.ConfigOp, ConfigEntryOperation> = {
@@ -85,6 +91,7 @@ export class Configs {
   }
 
   private addConfigEntry(dict: KclDict, item: ast.ConfigEntry, ctx: Ctx, forSchema: boolean): void {
+    this.host.reachLine(item.span);
     const value = this.host.evalExpr(item.value, ctx);
     if (item.key === null) {
       if (isNoneOrUndefined(value)) return;
@@ -122,13 +129,11 @@ export class Configs {
     } else {
       const key = this.host.evalExpr(item.key, ctx);
       if (typeof key !== 'string') {
-        throw errorAt(
-          'IllegalAttributeError',
-          item.key.span,
-          `A attribute must be string type, got '${valueTypeText(key)}'`,
-        );
+        // Reported, and the key is read as its text, as the checker goes on past it.
+        const message = `A attribute must be string type, got '${valueTypeText(key)}'`;
+        this.host.recover(errorAt('IllegalAttributeError', item.key.span, message).entries);
       }
-      names = [key];
+      names = [toStr(key)];
     }
     let entryValue = value;
     // `a.b.c: v` is `a: {b: {c: v}}` with the operation applied innermost.

@@ -40,6 +40,10 @@ export interface PendingUnification {
   positional: KclValue[];
   keywords: Map<string, KclValue>;
   config: KclDict;
+  /** The last unification statement and the last line its evaluation reached. */
+  stmt: ast.Stmt;
+  ctx: Ctx;
+  line: ast.Span;
 }
 
 export class Package {

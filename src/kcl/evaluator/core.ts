@@ -3,8 +3,14 @@
  * instantiation (schema-eval.ts) and packages and imports (evaluator.ts) build on it.
  */
 import type * as ast from '../ast.ts';
-import { KclDiagnostic } from '../diagnostics.ts';
-import { applyFormatSpec, createBuiltins, iterate, stringMethod } from '../builtins/index.ts';
+import { KclDiagnostic, type DiagnosticEntry } from '../diagnostics.ts';
+import {
+  MissingArgumentError,
+  applyFormatSpec,
+  createBuiltins,
+  iterate,
+  stringMethod,
+} from '../builtins/index.ts';
 import { emitJson, emitYaml } from '../emitter.ts';
 import {
   KclDict,
@@ -31,7 +37,16 @@ import {
   type KclValue,
 } from '../values.ts';
 import { diagnostic, didYouMean, errorAt, labelAt, lineLabel, runtimeDiagnostic } from './errors.ts';
-import { assignedNames, isLiteralExpr, nameConstant, parseIntLiteral, qualifiedAsExpr } from './syntax.ts';
+import {
+  annotationText,
+  assignedNames,
+  bodyAssigns,
+  isLiteralExpr,
+  nameConstant,
+  parseIntLiteral,
+  qualifiedAsExpr,
+  staticTypeText,
+} from './syntax.ts';
 import { Configs } from './configs.ts';
 import {
   Package,
@@ -43,7 +58,7 @@ import {
   type PendingUnification,
 } from './context.ts';
 import { LazyBody } from './lazy.ts';
-import { SchemaDef, originOf, type ResolvedSchema } from './schema.ts';
+import { SchemaDef, originOf, type AttrInfo, type ResolvedSchema } from './schema.ts';
 import {
   ANY,
   MISMATCH,
@@ -78,19 +93,25 @@ export interface EvaluatorOptions {
 }
 
 /** A function or schema argument of the wrong type; the call site reports it at the argument. */
+/** One argument whose value does not fit its parameter's type. */
+export interface ArgumentMismatch {
+  /** Positional index or keyword name. */
+  argument: number | string;
+  param: ast.Parameter;
+  expected: KType;
+  value: KclValue;
+}
+
+/** Arguments that do not fit their parameters, all of them, as the checker lists them. */
 export class ArgumentTypeError extends KclRuntimeError {
   readonly callee: KclValue;
-  /** Positional index or keyword name. */
-  readonly argument: number | string;
-  readonly expected: KType;
-  readonly value: KclValue;
+  readonly mismatches: readonly ArgumentMismatch[];
 
-  constructor(callee: KclValue, argument: number | string, expected: KType, value: KclValue) {
-    super(`expect ${typeText(expected)}, got ${typeName(value)}`);
+  constructor(callee: KclValue, mismatches: readonly ArgumentMismatch[]) {
+    const first = mismatches[0]!;
+    super(`expect ${typeText(first.expected)}, got ${typeName(first.value)}`);
     this.callee = callee;
-    this.argument = argument;
-    this.expected = expected;
-    this.value = value;
+    this.mismatches = mismatches;
   }
 }
 
@@ -123,6 +144,13 @@ export abstract class EvaluatorCore {
   protected currentFile = '';
   /** The statement being evaluated: runtime errors point at it. */
   protected currentStmt: ast.Node | null = null;
+  /** Compile errors the evaluation reported and went on past, as the checker lists them all. */
+  readonly recoveredErrors: DiagnosticEntry[] = [];
+  /**
+   * The last line evaluated in the current statement (the statement itself or a config
+   * entry in it): like the official runtime, runtime errors are reported there.
+   */
+  protected lastLine: ast.Span | null = null;
   /** The package whose code is running: instances remember where they were made. */
   protected currentPkg = '__main__';
 
@@ -141,6 +169,7 @@ export abstract class EvaluatorCore {
   abstract mergeIntoSchema(instance: KclSchema, incoming: KclDict | KclSchema): KclValue;
   protected abstract resolveSchema(def: Def): ResolvedSchema<Ctx>;
   protected abstract schemaByName(name: ast.QualifiedName, ctx: Ctx): Def;
+  protected abstract checkConfigKeys(expr: ast.Expr, type: KType, ctx: Ctx): void;
 
   /** The top-to-bottom pass over an order-independent body. */
   protected runBody(stmts: ast.Stmt[], ctx: Ctx, lazy: LazyBody<Ctx>): void {
@@ -179,16 +208,19 @@ export abstract class EvaluatorCore {
     const savedStmt = this.currentStmt;
     const savedFile = this.currentFile;
     const savedPkg = this.currentPkg;
+    const savedLine = this.lastLine;
     this.currentStmt = stmt;
     this.currentFile = ctx.file;
     this.currentPkg = ctx.pkg.pkgpath;
+    this.lastLine = stmt.span;
     try {
       return fn();
     } catch (error) {
       if (error instanceof KclRuntimeError)
-        throw runtimeDiagnostic(error.errorKind, stmt.span, error.message);
+        throw runtimeDiagnostic(error.errorKind, this.lastLine ?? stmt.span, error.message);
       throw error;
     } finally {
+      this.lastLine = savedLine;
       this.currentStmt = savedStmt;
       this.currentFile = savedFile;
       this.currentPkg = savedPkg;
@@ -260,6 +292,7 @@ export abstract class EvaluatorCore {
         const existing = pending.get(name);
         if (existing) {
           this.configs.mergeConfigs(existing.config, config);
+          Object.assign(existing, { stmt, ctx, line: this.lastLine ?? stmt.span });
           // The last statement's schema arguments win.
           if (expr.args.length > 0 || expr.keywords.length > 0) {
             existing.positional = expr.args.map((a) => this.evalExpr(a, ctx));
@@ -275,6 +308,9 @@ export abstract class EvaluatorCore {
           positional: expr.args.map((a) => this.evalExpr(a, ctx)),
           keywords: this.evalKeywords(expr.keywords, ctx),
           config: this.configs.mergeConfigs(base, config),
+          stmt,
+          ctx,
+          line: this.lastLine ?? stmt.span,
         });
         return;
       }
@@ -290,7 +326,7 @@ export abstract class EvaluatorCore {
           value = current === undefined ? value : this.binary(AUG_BINARY[stmt.op], current, value);
         }
         const declared = types.get(name);
-        if (declared) value = this.convertTo(value, declared, stmt.value.span, stmt.value);
+        if (declared) value = this.convertTo(value, declared, stmt.span, stmt.value);
         values.set(name, value);
         return;
       }
@@ -308,7 +344,11 @@ export abstract class EvaluatorCore {
     const p = pending.get(name);
     if (!p) return;
     pending.delete(name);
-    let value: KclValue = this.instantiate(p.def, p.positional, p.keywords, p.config);
+    // The instance is built after all its statements ran: errors show where the last one ended.
+    let value: KclValue = this.guard(p.stmt, p.ctx, () => {
+      this.reachLine(p.line);
+      return this.instantiate(p.def, p.positional, p.keywords, p.config);
+    });
     const declared = frame?.info.attrs.get(name)?.type;
     if (declared) value = this.convertTo(value, declared, this.currentStmt?.span ?? null, null);
     values.set(name, value);
@@ -325,6 +365,18 @@ export abstract class EvaluatorCore {
     if (container !== undefined) {
       container = deepCopy(container);
       values.set(target.name, container);
+    }
+    const first = target.path[0];
+    if (
+      container === undefined &&
+      ctx.frame &&
+      !ctx.frame.info.attrs.has(target.name) &&
+      first?.kind === 'member'
+    ) {
+      // In a schema only a declared attribute starts empty; any other name holds nothing to update.
+      throw new KclRuntimeError(
+        `failed to update the dict. An iterable of key-value pairs was expected, but got UndefinedType. Check if the syntax for updating the dictionary with the attribute '${first.name}' is correct`,
+      );
     }
     if (container === undefined || isNoneOrUndefined(container)) {
       // `a.b = v` on a name without a value starts a config, as schema bodies rely on.
@@ -439,14 +491,18 @@ export abstract class EvaluatorCore {
   }
 
   /** Checks and converts a value for a typed name; a mismatch is a TypeError at `span`. */
-  /** `declared`: the attribute declaration, shown as a second label. */
+  /** `attr`: the schema attribute being set, whose declaration is shown as a second label. */
   protected convertTo(
     value: KclValue,
     type: KType,
     span: ast.Span | null,
     expr: ast.Expr | null,
-    declared?: ast.Span,
+    attr?: AttrInfo,
   ): KclValue {
+    // A call's result (`json.decode(...)`) has no static type: its dict is checked at runtime.
+    if (expr?.kind === 'CallExpr') this.checkDictFitsSchema(value, type);
+    if (expr?.kind === 'BinaryExpr' && expr.op === '|' && expr.right.kind === 'ConfigExpr')
+      this.checkUnionEntries(expr.right, value, type);
     const converted = convert(value, type);
     if (converted !== MISMATCH) return converted;
     if (isSchema(value) && expr?.kind !== 'SchemaExpr') {
@@ -455,7 +511,17 @@ export abstract class EvaluatorCore {
       const rebuilt = convert(new KclDict(new Map(value.attrs)), type);
       if (rebuilt !== MISMATCH) return rebuilt;
     }
-    const got = expr && isLiteralExpr(expr) ? valueTypeText(value) : plainTypeText(value);
+    // What the checker lets pass is rejected by the runtime check: an int standing for a float
+    // literal type, or a name declared `any`.
+    const intForFloat = typeof value === 'bigint' && expr && isLiteralExpr(expr) && admitsFloatLiteral(type);
+    const declaredAny =
+      expr?.kind === 'Identifier' && this.packages.get(this.currentPkg)?.types.get(expr.name)?.kind === 'any';
+    if (attr && (intForFloat || declaredAny)) {
+      const message = `expect ${annotationText(attr.annotation)}, got ${typeName(value)}`;
+      throw diagnostic('EvaluationError', [lineLabel(attr.span, message)]);
+    }
+    const declared = attr?.span;
+    const got = expr ? staticTypeText(expr, value) : plainTypeText(value);
     const expected = checkerTypeText(type);
     const message = `expected ${expected}, got ${got}`;
     const at = span ?? this.currentStmt?.span;
@@ -464,23 +530,86 @@ export abstract class EvaluatorCore {
     if (declared)
       labels.push(labelAt(declared, `variable is defined here, its type is ${expected}, but got ${got}`));
     const whole = diagnostic('TypeError', labels);
-    // In a dict written literally the checker first reports the entry whose value does not fit.
-    const entry =
-      type.kind === 'dict' && expr?.kind === 'ConfigExpr' && isDictValue(value)
-        ? mismatchedEntry(expr, value, type.value)
-        : null;
-    if (!entry) throw whole;
-    const inner = `expected ${checkerTypeText(entry.type)}, got ${entry.got}`;
-    const innerLabels = [labelAt(entry.at, inner)];
-    if (declared) {
-      innerLabels.push(
-        labelAt(
-          declared,
-          `variable is defined here, its type is ${checkerTypeText(entry.type)}, but got ${entry.got}`,
-        ),
+    // In a dict written literally the checker first reports the entries whose values do not
+    // fit, innermost first.
+    // Entries point back at the attribute, or at the variable when it is not one.
+    const owner = declared ?? at;
+    const entries = mismatchedEntries(expr, value, type).map((mismatch) => {
+      const text = checkerTypeText(mismatch.type);
+      const inner = [
+        labelAt(mismatch.at, `expected ${text}, got ${mismatch.got}`),
+        labelAt(owner, `variable is defined here, its type is ${text}, but got ${mismatch.got}`),
+      ];
+      if (mismatch.entry) inner.push(labelAt(mismatch.entry, 'config attribute is defined here'));
+      return diagnostic('TypeError', inner).entries;
+    });
+    throw new KclDiagnostic([...entries.flat(), ...whole.entries]);
+  }
+
+  /**
+   * `x | {k = v}` given a schema type: the checker holds each literal entry of the right-hand
+   * config to the attribute's type and reports a mismatch at the entry.
+   */
+  protected checkUnionEntries(config: ast.ConfigExpr, value: KclValue, type: KType): void {
+    if (type.kind !== 'schema' || !(type.schema instanceof SchemaDef) || !isConfig(value)) return;
+    const attrs = this.resolveSchema(type.schema as Def).attrs;
+    const entries = configEntries(value);
+    for (const item of config.items) {
+      if (item.kind !== 'ConfigEntry' || item.key?.kind !== 'QualifiedName' || item.key.names.length !== 1)
+        continue;
+      const attr = attrs.get(item.key.names[0]!);
+      const v = attr && entries.get(attr.name);
+      if (!attr || v === undefined || !isLiteralExpr(item.value) || convert(v, attr.type) !== MISMATCH)
+        continue;
+      throw errorAt(
+        'TypeError',
+        item.key.span,
+        `expected ${checkerTypeText(attr.type)}, got ${valueTypeText(v)}`,
       );
     }
-    throw new KclDiagnostic([...diagnostic('TypeError', innerLabels).entries, ...whole.entries]);
+  }
+
+  /**
+   * A dict given where a schema is expected must fit it: no unknown keys, and every required
+   * attribute without a default supplied. Otherwise the runtime lists each problem. With
+   * unknown keys it stops before building the instance, at the current line; otherwise it
+   * builds the instance first, so the line reached is the schema's last statement. In a list
+   * only the list is named.
+   */
+  protected checkDictFitsSchema(value: KclValue, type: KType): void {
+    if (type.kind === 'list' && isList(value)) {
+      if (value.items.some((item) => this.schemaMisfit(item, type.elem)))
+        throw new KclRuntimeError(`expect ${typeText(type)}, got list`);
+      return;
+    }
+    const misfit = this.schemaMisfit(value, type);
+    if (!misfit) return;
+    const { def, unknown, missing } = misfit;
+    const details = [
+      ...unknown.map((k) => `Schema ${def.name} does not contain attribute ${k}`),
+      ...missing.map((name) => `Schema ${def.name}'s attribute ${name} is missing`),
+    ];
+    const message = `expect ${def.name}, got dict. For details:\n${details.join('\n')}`;
+    const last = def.node.kind === 'SchemaStmt' ? def.node.body.at(-1) : undefined;
+    if (unknown.length > 0 || !last) throw new KclRuntimeError(message);
+    throw diagnostic('EvaluationError', [lineLabel(last.span, message)]);
+  }
+
+  /** How a dict does not fit a schema type, or null when it does or is not a dict. */
+  private schemaMisfit(
+    value: KclValue,
+    type: KType,
+  ): { def: Def; unknown: string[]; missing: string[] } | null {
+    if (type.kind !== 'schema' || !(type.schema instanceof SchemaDef) || !isDictValue(value)) return null;
+    const def = type.schema as Def;
+    const info = this.resolveSchema(def);
+    if (info.indexSignature) return null;
+    const unknown = [...value.entries.keys()].filter((k) => !info.attrs.has(k));
+    const missing = [...info.attrs.values()]
+      .filter((a) => !a.optional && !bodyAssigns(info, a.name))
+      .filter((a) => isNoneOrUndefined(orUndefined(value.entries.get(a.name))))
+      .map((a) => a.name);
+    return unknown.length > 0 || missing.length > 0 ? { def, unknown, missing } : null;
   }
 
   /** Function arguments and `as` are checked at runtime, with the runtime's message. */
@@ -547,6 +676,12 @@ export abstract class EvaluatorCore {
     const builtin = this.builtins.get(name);
     if (builtin !== undefined) return builtin;
     if (pkg.lazy.has(name)) return UNDEFINED;
+    // KCL 0.4 looked a schema body's unresolved names up as attributes at runtime, so they
+    // read as Undefined: Konfig's base writes `revoke_rules_on_delete?: bool = false` and its
+    // stacks omit the attribute. Today's resolver rejects such a name, but it only checks
+    // the main package here (see evaluatePackage), so the old reading is kept for imported
+    // schemas and the main package keeps today's error.
+    if (frame && pkg.pkgpath !== '__main__') return UNDEFINED;
     const known = [...pkg.globals.keys(), ...(pkg.imports.get(ctx.file)?.keys() ?? [])];
     throw errorAt('CompileError', span, `name '${name}' is not defined${didYouMean(name, known)}`);
   }
@@ -611,9 +746,9 @@ export abstract class EvaluatorCore {
 
   protected evalNumber(lit: ast.NumberLit): KclValue {
     if (lit.suffix) return new KclUnit(BigInt(Math.trunc(lit.value)), lit.suffix);
-    if (lit.isFloat) return checkFloatRange(lit.value, this.opts.strictRangeCheck);
-    const n = parseIntLiteral(lit.raw);
-    return checkIntRange(n, this.opts.strictRangeCheck ? 32 : 64);
+    // `-r` narrows the range of computed results only; literals are held to 64 bits.
+    if (lit.isFloat) return checkFloatRange(lit.value);
+    return checkIntRange(parseIntLiteral(lit.raw));
   }
 
   protected evalInterpolated(expr: ast.InterpolatedString, ctx: Ctx): string {
@@ -636,6 +771,14 @@ export abstract class EvaluatorCore {
     return out;
   }
 
+  reachLine(span: ast.Span): void {
+    this.lastLine = span;
+  }
+
+  recover(entries: readonly DiagnosticEntry[]): void {
+    this.recoveredErrors.push(...entries);
+  }
+
   str(v: KclValue): string {
     if (typeof v === 'string') return v;
     return this.builtins.get('str')!.call([v], new Map()) as string;
@@ -655,11 +798,10 @@ export abstract class EvaluatorCore {
       // A None or Undefined held in a name has no static type: such errors only show at runtime.
       const untyped = (e: ast.Expr, v: KclValue) => isNoneOrUndefined(v) && !isLiteralExpr(e);
       if (untyped(expr.left, left) || untyped(expr.right, right)) throw new KclRuntimeError(error.message);
-      const text = (e: ast.Expr, v: KclValue) => (isLiteralExpr(e) ? valueTypeText(v) : plainTypeText(v));
       throw errorAt(
         'TypeError',
         expr.span,
-        `unsupported operand type(s) for ${expr.op}: '${text(expr.left, left)}' and '${text(expr.right, right)}'`,
+        `unsupported operand type(s) for ${expr.op}: '${staticTypeText(expr.left, left)}' and '${staticTypeText(expr.right, right)}'`,
       );
     }
   }
@@ -719,11 +861,10 @@ export abstract class EvaluatorCore {
       const op = expr.ops[i]!;
       // Lists have no order in KCL's type system.
       if (ORDERING.has(op) && isList(left) && isList(right)) {
-        const text = (e: ast.Expr, v: KclValue) => (isLiteralExpr(e) ? valueTypeText(v) : plainTypeText(v));
         throw errorAt(
           'TypeError',
           leftExpr.span,
-          `unsupported operand type(s) for ${op}: '${text(leftExpr, left)}' and '${text(rightExpr, right)}'`,
+          `unsupported operand type(s) for ${op}: '${staticTypeText(leftExpr, left)}' and '${staticTypeText(rightExpr, right)}'`,
         );
       }
       if (!truthy(binaryOp(op, left, right))) return false;
@@ -749,8 +890,16 @@ export abstract class EvaluatorCore {
     switch (value.kind) {
       case 'dict':
         return orUndefined(value.entries.get(attr));
-      case 'schema':
-        return orUndefined(value.attrs.get(attr));
+      case 'schema': {
+        const found = value.attrs.get(attr);
+        if (found !== undefined) return found;
+        // An instance's type is known statically: a name its schema lacks is the checker's error.
+        const def = originOf<Ctx>(value)?.def;
+        const info = def && this.resolveSchema(def);
+        if (info && !info.indexSignature && !info.attrs.has(attr) && !bodyAssigns(info, attr))
+          throw errorAt('TypeError', span, `attribute '${attr}' not found in '${value.name}'`);
+        return UNDEFINED;
+      }
       case 'module': {
         const member = value.members.get(attr);
         if (member !== undefined) return member;
@@ -853,6 +1002,16 @@ export abstract class EvaluatorCore {
     } catch (error) {
       if (error instanceof ArgumentTypeError && error.callee === func)
         throw argumentError(error, expr.args, expr.keywords);
+      if (
+        error instanceof MissingArgumentError &&
+        error.args.positional === positional &&
+        keywords.size === 0
+      ) {
+        // The checker knows builtin signatures: too few arguments is its error, at the call.
+        const expected = error.index + 1;
+        const message = `expected ${expected} positional argument${expected > 1 ? 's' : ''}, found ${positional.length}`;
+        throw errorAt('CompileError', expr.func.span, message);
+      }
       if (error instanceof KclRuntimeError && error.errorKind === 'TypeError' && func instanceof SchemaDef) {
         throw errorAt(
           'CompileError',
@@ -979,6 +1138,10 @@ export abstract class EvaluatorCore {
   }
 
   protected makeLambda(expr: ast.LambdaExpr, closure: Ctx): KclFunction {
+    // A config the body ends with is checked against the return type when the lambda is written.
+    const last = expr.body.at(-1);
+    if (expr.returnType && last?.kind === 'ExprStmt')
+      this.checkConfigKeys(last.expr, this.resolveType(expr.returnType, closure), closure);
     const fn: KclFunction = makeFunction('lambda', (positional, keywords) =>
       this.callLambda(fn, expr, closure, positional, keywords),
     );
@@ -1001,6 +1164,7 @@ export abstract class EvaluatorCore {
         'TypeError',
       );
     }
+    const mismatches: ArgumentMismatch[] = [];
     expr.params.forEach((param, i) => {
       let value = i < positional.length ? positional[i] : keywords.get(param.name);
       if (value === undefined) {
@@ -1012,14 +1176,16 @@ export abstract class EvaluatorCore {
         value = this.evalExpr(param.default, ctx);
       }
       if (param.type) {
-        const type = this.resolveType(param.type, closure);
-        const converted = convert(value, type);
+        const expected = this.resolveType(param.type, closure);
+        this.checkDictFitsSchema(value, expected);
+        const converted = convert(value, expected);
         if (converted === MISMATCH)
-          throw new ArgumentTypeError(fn, i < positional.length ? i : param.name, type, value);
-        value = converted;
+          mismatches.push({ argument: i < positional.length ? i : param.name, param, expected, value });
+        else value = converted;
       }
       scope.vars.set(param.name, value);
     });
+    if (mismatches.length > 0) throw new ArgumentTypeError(fn, mismatches);
     let result = this.runLocal(expr.body, ctx);
     if (expr.returnType) result = this.convertRuntime(result, this.resolveType(expr.returnType, closure));
     return result;
@@ -1079,13 +1245,37 @@ export abstract class EvaluatorCore {
 // Helpers
 
 /** The first entry of a literal dict whose value does not fit `type`. */
-function mismatchedEntry(
-  expr: ast.ConfigExpr,
-  value: KclDict,
-  type: KType,
-): { at: ast.Span; got: string; type: KType } | null {
-  for (const item of expr.items) {
-    if (item.kind !== 'ConfigEntry' || item.key === null) continue;
+/**
+ * In a dict written literally for a dict type, the chain of entries whose values do not fit,
+ * from the innermost nested one out.
+ */
+function mismatchedEntries(expr: ast.Expr | null, value: KclValue, type: KType): EntryMismatch[] {
+  if (type.kind !== 'dict' || expr?.kind !== 'ConfigExpr' || !isDictValue(value)) return [];
+  return mismatchIn(expr.items, value, type.value);
+}
+
+/** A config entry whose value does not fit; `entry` marks an `if` reported for an entry in it. */
+interface EntryMismatch {
+  at: ast.Span;
+  got: string;
+  type: KType;
+  value: KclValue;
+  entry?: ast.Span;
+}
+
+function mismatchIn(items: readonly ast.ConfigItem[], value: KclDict, type: KType): EntryMismatch[] {
+  for (const item of items) {
+    if (item.kind === 'ConfigIfEntry') {
+      // The checker reports the entry, then the `if` holding it with the value's plain type.
+      const inner = mismatchIn([...item.body, ...(item.orelse ?? [])], value, type);
+      const last = inner.at(-1);
+      if (!last) continue;
+      return [
+        ...inner,
+        { at: item.span, got: plainTypeText(last.value), type, value: last.value, entry: last.at },
+      ];
+    }
+    if (item.key === null) continue;
     const key =
       item.key.kind === 'StringLit'
         ? item.key.value
@@ -1094,13 +1284,10 @@ function mismatchedEntry(
           : null;
     const v = key === null ? undefined : value.entries.get(key);
     if (v === undefined || convert(v, type) !== MISMATCH) continue;
-    return {
-      at: item.key.span,
-      got: isLiteralExpr(item.value) ? valueTypeText(v) : plainTypeText(v),
-      type,
-    };
+    const here = { at: item.key.span, got: staticTypeText(item.value, v), type, value: v };
+    return [...mismatchedEntries(item.value, v, type), here];
   }
-  return null;
+  return [];
 }
 
 /** The checker's count of required parameters a call supplies. */
@@ -1129,14 +1316,22 @@ export function isDictValue(v: KclValue): v is KclDict {
 }
 
 /** A call's argument type error, at the argument, as the type checker reports it. */
+/** The checker's report of mismatched arguments: at each argument and at its parameter. */
 export function argumentError(error: ArgumentTypeError, args: ast.Expr[], keywords: ast.Keyword[]) {
-  const expr =
-    typeof error.argument === 'number'
-      ? args[error.argument]
-      : keywords.find((k) => k.name === error.argument)?.value;
-  if (!expr) return error;
-  const got = isLiteralExpr(expr) ? valueTypeText(error.value) : plainTypeText(error.value);
-  return errorAt('TypeError', expr.span, `expected ${checkerTypeText(error.expected)}, got ${got}`);
+  const entries: DiagnosticEntry[] = [];
+  for (const { argument, param, expected, value } of error.mismatches) {
+    const expr =
+      typeof argument === 'number' ? args[argument] : keywords.find((k) => k.name === argument)?.value;
+    if (!expr) return error;
+    const got = staticTypeText(expr, value);
+    const type = checkerTypeText(expected);
+    const labels = [
+      labelAt(expr.span, `expected ${type}, got ${got}`),
+      labelAt(param.span, `variable is defined here, its type is ${type}, but got ${got}`),
+    ];
+    entries.push(...diagnostic('TypeError', labels).entries);
+  }
+  return new KclDiagnostic(entries);
 }
 
 export function sliceItems<T>(
@@ -1158,4 +1353,10 @@ export function sliceItems<T>(
     for (let i = start; i > stop; i += step) out.push(items[i]!);
   }
   return out;
+}
+
+/** True when `type` is a float literal type or a union holding one. */
+export function admitsFloatLiteral(type: KType): boolean {
+  if (type.kind === 'union') return type.types.some(admitsFloatLiteral);
+  return type.kind === 'literal' && typeof type.value === 'number';
 }

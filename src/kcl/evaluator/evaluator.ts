@@ -167,7 +167,12 @@ export class Evaluator extends SchemaEvaluator {
           continue;
         if (setters.slice(0, setters.indexOf(setter)).every((s) => exclusive(s.branches, setter.branches)))
           continue;
-        throw immutableError(name, stmt, first.stmt!, stmt.kind === 'AugAssignStmt');
+        // In `b = a = 2` the error points at the target that names the variable.
+        const target = stmt.kind === 'AssignStmt' ? stmt.targets.find((t) => t.name === name) : undefined;
+        const error = immutableError(name, target ?? stmt, first.stmt!, stmt.kind === 'AugAssignStmt');
+        // Reported with what the evaluation finds next, as the checker lists both.
+        this.recoveredErrors.push(...error.entries);
+        break;
       }
     }
   }

@@ -3,7 +3,7 @@
  * instance from its body and a config, and validating it (required attributes, checks).
  */
 import type * as ast from '../ast.ts';
-import { KclDiagnostic } from '../diagnostics.ts';
+import { KclDiagnostic, type DiagnosticEntry } from '../diagnostics.ts';
 import {
   KclDict,
   KclRuntimeError,
@@ -23,8 +23,16 @@ import { assignedNames, bodyAssigns, firstKeyName, nameConstant } from './syntax
 import { SchemaFrame, Scope, orUndefined, type Ctx, type Def } from './context.ts';
 import { LazyBody, type Branch, type Setter } from './lazy.ts';
 import { SchemaDef, originOf, type AttrInfo, type BodyPart, type ResolvedSchema } from './schema.ts';
-import { MISMATCH, convert, typeText, type KType } from './types.ts';
-import { EvaluatorCore, ArgumentTypeError, argumentError, checkArity, isDictValue } from './core.ts';
+import { MISMATCH, checkerTypeText, convert, typeText, valueTypeText, type KType } from './types.ts';
+import {
+  EvaluatorCore,
+  admitsFloatLiteral,
+  ArgumentTypeError,
+  argumentError,
+  checkArity,
+  isDictValue,
+  type ArgumentMismatch,
+} from './core.ts';
 
 export abstract class SchemaEvaluator extends EvaluatorCore {
   /** Definitions being resolved, outermost first, to report inheritance cycles. */
@@ -39,9 +47,11 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         .map((d) => (d.pkgpath === '__main__' ? d.name : `${d.pkgpath}.${d.name}`))
         .join(', ');
       const message = `There is a circular reference between schemas ${names}`;
-      throw new KclDiagnostic(
-        cycle.flatMap((d) => errorAt('CompileError', d.node.nameSpan, message).entries),
-      );
+      for (const d of cycle) {
+        d.onCycle = true;
+        this.recoveredErrors.push(...errorAt('CompileError', d.node.nameSpan, message).entries);
+      }
+      return { parent: null, parts: [], attrs: new Map(), indexSignature: null };
     }
     def.resolving = true;
     this.resolvingSchemas.push(def);
@@ -55,25 +65,24 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
       const parentName = node.kind === 'SchemaStmt' ? node.parent : (node.parents[0] ?? null);
       if (parentName) {
         const value = this.resolveQualified(parentName.names, ctx, parentName.span);
-        if (!(value instanceof SchemaDef)) {
-          throw errorAt(
-            'IllegalInheritError',
-            parentName.span,
-            `invalid schema inherit object type, expect schema, got '${typeName(value)}'`,
-          );
+        // An invalid parent is reported and the schema goes on without it.
+        const invalid = !(value instanceof SchemaDef)
+          ? typeName(value)
+          : value.isMixin || value.name.endsWith('Mixin')
+            ? value.name
+            : null;
+        if (invalid !== null) {
+          const message = `invalid schema inherit object type, expect schema, got '${invalid}'`;
+          this.recoveredErrors.push(...errorAt('IllegalInheritError', parentName.span, message).entries);
+        } else {
+          const inherited = this.resolveSchema(value as Def);
+          if (!(value as Def).onCycle) {
+            parent = value as Def;
+            parts.push(...inherited.parts);
+            for (const [k, v] of inherited.attrs) attrs.set(k, v);
+            indexSignature = inherited.indexSignature;
+          }
         }
-        if (value.isMixin || value.name.endsWith('Mixin')) {
-          throw errorAt(
-            'IllegalInheritError',
-            parentName.span,
-            `invalid schema inherit object type, expect schema, got '${value.name}'`,
-          );
-        }
-        parent = value;
-        const inherited = this.resolveSchema(parent);
-        parts.push(...inherited.parts);
-        for (const [k, v] of inherited.attrs) attrs.set(k, v);
-        indexSignature = inherited.indexSignature;
       }
       if (node.kind === 'SchemaStmt') {
         parts.push({ def, stmts: node.body, checks: node.checks });
@@ -91,11 +100,9 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         for (const mixinName of node.mixins) {
           const mixin = this.resolveQualified(mixinName.names, ctx, mixinName.span);
           const mixinLast = mixinName.names[mixinName.names.length - 1]!;
-          if (
-            !(mixin instanceof SchemaDef) ||
-            mixin.node.kind !== 'SchemaStmt' ||
-            !mixinLast.endsWith('Mixin')
-          ) {
+          // A name not ending in `Mixin` was reported by the checker; the schema goes on without it.
+          if (!mixinLast.endsWith('Mixin')) continue;
+          if (!(mixin instanceof SchemaDef) || mixin.node.kind !== 'SchemaStmt') {
             throw errorAt(
               'IllegalInheritError',
               mixinName.span,
@@ -129,28 +136,24 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     }
   }
 
-  /** A schema may not make an inherited attribute optional or change its type. */
+  /**
+   * A schema may not make an inherited attribute optional or change its type. Violations
+   * are reported and the evaluation goes on, as the checker does.
+   */
   protected checkOverrides(stmts: ast.Stmt[], ctx: Ctx, inherited: ReadonlyMap<string, AttrInfo>): void {
     for (const stmt of stmts) {
       if (stmt.kind !== 'SchemaAttr') continue;
       const base = inherited.get(stmt.name);
       if (!base) continue;
-      if (stmt.optional && !base.optional) {
-        throw errorAt(
-          'TypeError',
-          stmt.span,
-          `can't change the required schema attribute of '${stmt.name}' to optional`,
-        );
-      }
       const type = this.resolveType(stmt.type, ctx);
-      if (typeText(type) !== typeText(base.type) && base.type.kind !== 'any') {
-        // The official message names the new type twice.
-        throw errorAt(
-          'TypeError',
-          stmt.span,
-          `can't change schema field type of '${stmt.name}' from ${typeText(type)} to ${typeText(type)}`,
-        );
-      }
+      const message =
+        stmt.optional && !base.optional
+          ? `can't change the required schema attribute of '${stmt.name}' to optional`
+          : typeText(type) !== typeText(base.type) && base.type.kind !== 'any'
+            ? // The official message names the new type twice.
+              `can't change schema field type of '${stmt.name}' from ${typeText(type)} to ${typeText(type)}`
+            : null;
+      if (message !== null) this.recoveredErrors.push(...errorAt('TypeError', stmt.span, message).entries);
     }
   }
 
@@ -186,6 +189,7 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
           type: this.resolveType(stmt.type, ctx),
           optional: stmt.optional,
           span: stmt.nameSpan,
+          annotation: stmt.type,
           decorators: stmt.decorators,
         });
       } else if (stmt.kind === 'IfStmt') {
@@ -291,18 +295,21 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         throw new KclRuntimeError(`"${def.name}" got an unexpected keyword argument '${key}'`, 'TypeError');
       }
     }
+    const mismatches: ArgumentMismatch[] = [];
     params.forEach((param, i) => {
       let value = i < positional.length ? positional[i] : keywords.get(param.name);
       if (value === undefined) value = param.default ? this.evalExpr(param.default, def.ctx) : null;
       if (param.type) {
-        const type = this.resolveType(param.type, def.ctx);
-        const converted = convert(value, type);
+        const expected = this.resolveType(param.type, def.ctx);
+        this.checkDictFitsSchema(value, expected);
+        const converted = convert(value, expected);
         if (converted === MISMATCH)
-          throw new ArgumentTypeError(def, i < positional.length ? i : param.name, type, value);
-        value = converted;
+          mismatches.push({ argument: i < positional.length ? i : param.name, param, expected, value });
+        else value = converted;
       }
       scope.vars.set(param.name, value);
     });
+    if (mismatches.length > 0) throw new ArgumentTypeError(def, mismatches);
     return scope;
   }
 
@@ -353,7 +360,7 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         overridden?.operation === 'override' &&
         overridden.index === undefined
       ) {
-        if (attr && stmt.value) this.checkConfigKeys(stmt.value, attr.type);
+        if (attr && stmt.value) this.checkConfigKeys(stmt.value, attr.type, ctx);
         return;
       }
       if (stmt.kind === 'SchemaAttr' && stmt.value?.kind === 'SchemaExpr' && attr?.type.kind === 'schema') {
@@ -383,16 +390,22 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
       value = this.guard(deferred.expr, deferred.ctx, () =>
         this.buildJoined(deferred.expr, deferred.ctx, incoming as KclDict),
       );
-    } else if (!attr && sig?.node.value && frame.relaxed.includes(name)) {
-      // An index signature's default applies to each key it admits, with the key bound to its name.
+    } else if (!attr && sig?.node.value && frame.relaxed.includes(name) && operation !== 'override') {
+      // An index signature's default applies to each key it admits (unless the config
+      // replaces it with `=`), with the key bound to its name.
       const keyScope = new Scope(ctx.locals);
       if (sig.node.keyName) keyScope.vars.set(sig.node.keyName, name);
       const keyCtx: Ctx = { ...ctx, locals: keyScope };
       const fallback = sig.node.value;
-      value =
-        fallback.kind === 'SchemaExpr' && isDictValue(incoming) && operation === 'union'
-          ? this.buildJoined(fallback, keyCtx, incoming)
-          : this.configs.mergeEntry(this.evalExpr(fallback, keyCtx), incoming, operation, undefined);
+      if (fallback.kind === 'SchemaExpr' && isDictValue(incoming) && operation === 'union') {
+        value = this.buildJoined(fallback, keyCtx, incoming);
+      } else {
+        const base = this.evalExpr(fallback, keyCtx);
+        // The default is merged into the config's entry, whose line errors are reported at.
+        const entry = this.configs.origins.get(frame.config)?.get(name);
+        if (entry) this.reachLine(entry.span);
+        value = this.configs.mergeEntry(base, incoming, operation, undefined);
+      }
     } else {
       value = this.configs.mergeEntry(
         frame.values.get(name),
@@ -403,8 +416,11 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     }
     const type = types.get(name);
     if (type) {
+      // A value set with `=` for a key the index signature admits is typed at runtime only.
+      if (!attr && frame.relaxed.includes(name) && operation === 'override')
+        this.checkDictFitsSchema(value, type);
       const origin = this.configs.origins.get(frame.config)?.get(name);
-      value = this.convertTo(value, type, origin?.span ?? null, origin?.value ?? null, attr?.span);
+      value = this.convertTo(value, type, origin?.span ?? null, origin?.value ?? null, attr);
     }
     frame.values.set(name, value);
   }
@@ -429,30 +445,154 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
   }
 
   /** The type checker's view of a config literal assigned to a schema: every key must exist. */
-  protected checkConfigKeys(expr: ast.Expr, type: KType): void {
+  protected checkConfigKeys(expr: ast.Expr, type: KType, ctx: Ctx): void {
     if (expr.kind !== 'ConfigExpr' || type.kind !== 'schema' || !(type.schema instanceof SchemaDef)) return;
-    this.checkSchemaKeys(expr.items, type.schema as Def);
+    this.checkSchemaKeys(expr.items, type.schema as Def, ctx);
   }
 
   /**
-   * The type checker's view of a config written for a schema: every literal key must be an
-   * attribute, whether or not its `if` runs.
+   * The type checker's view of a config written for a schema, whether or not its `if`
+   * branches run: every literal key must be an attribute and every literal value must fit
+   * its attribute's type, in the configs nested for schema-typed attributes too. Every such
+   * error is reported, as the checker lists them all.
    */
-  protected checkSchemaKeys(items: readonly ast.ConfigItem[], def: Def): void {
+  protected checkSchemaKeys(items: readonly ast.ConfigItem[], def: Def, ctx: Ctx): void {
+    const found: DiagnosticEntry[] = [];
+    this.checkConfigItems(items, def, ctx, found);
+    if (found.length > 0) throw new KclDiagnostic(found);
+  }
+
+  /** `owner`: the attribute the config is written for, shown for values the index signature admits. */
+  private checkConfigItems(
+    items: readonly ast.ConfigItem[],
+    def: Def,
+    ctx: Ctx,
+    found: DiagnosticEntry[],
+    owner: AttrInfo | null = null,
+  ): void {
     const info = this.resolveSchema(def);
-    if (info.indexSignature) return;
     for (const item of items) {
       if (item.kind === 'ConfigIfEntry') {
-        this.checkSchemaKeys(item.body, def);
-        if (item.orelse) this.checkSchemaKeys(item.orelse, def);
+        this.checkConfigItems(item.body, def, ctx, found, owner);
+        this.checkConfigItems(item.orelse ?? [], def, ctx, found, owner);
         continue;
       }
       if (item.key === null || (item.key.kind !== 'QualifiedName' && item.key.kind !== 'StringLit')) continue;
       const key = firstKeyName(item.key);
-      if (key !== null && !info.attrs.has(key) && !bodyAssigns(info, key)) {
-        throw errorAt('CompileError', item.key.span, cannotAddMember(key, def.name, info.attrs.keys()));
+      if (key === null) continue;
+      let attr = info.attrs.get(key);
+      const signature = info.indexSignature;
+      if (!attr && signature && !bodyAssigns(info, key)) {
+        // A key the index signature admits: its value must fit the signature's value type.
+        if (item.key.kind === 'StringLit' || item.key.names.length === 1)
+          this.checkConfigValue(item, signature.value, owner, ctx, found);
+        continue;
       }
+      if (!attr && !bodyAssigns(info, key)) {
+        const message = cannotAddMember(key, def.name, info.attrs.keys());
+        found.push(...errorAt('CompileError', item.key.span, message).entries);
+        continue;
+      }
+      if (item.key.kind === 'QualifiedName' && item.key.names.length > 1) {
+        const nested = this.nestedKeyAttr(item.key, attr?.type);
+        if ('error' in nested) {
+          found.push(...nested.error);
+          continue;
+        }
+        attr = nested.attr;
+      }
+      if (attr) this.checkConfigValue(item, attr.type, attr, ctx, found);
     }
+  }
+
+  /**
+   * A literal value must fit its type; a config or schema expression for a schema is checked
+   * in turn, and so are those in a list. `attr`, when the type is an attribute's, is shown
+   * as a second label.
+   */
+  private checkConfigValue(
+    item: ast.ConfigEntry,
+    type: KType,
+    attr: AttrInfo | null,
+    ctx: Ctx,
+    found: DiagnosticEntry[],
+  ): void {
+    const { value } = item;
+    const mismatch = (got: string) => {
+      const expected = checkerTypeText(type);
+      const labels = [labelAt(item.key!.span, `expected ${expected}, got ${got}`)];
+      if (attr)
+        labels.push(labelAt(attr.span, `variable is defined here, its type is ${expected}, but got ${got}`));
+      found.push(...diagnostic('TypeError', labels).entries);
+    };
+    if (value.kind === 'ConfigExpr' || value.kind === 'SchemaExpr') {
+      this.checkNestedConfig(value, type, ctx, found, attr);
+      return;
+    }
+    if (value.kind === 'ListExpr') {
+      const elem = type.kind === 'list' ? type.elem : null;
+      for (const element of value.elts) if (elem) this.checkNestedConfig(element, elem, ctx, found, null);
+      // To the checker a schema instance is not a dict.
+      const schemas = value.elts.flatMap((e) => (e.kind === 'SchemaExpr' ? [e.name.names.at(-1)!] : []));
+      if (elem?.kind === 'dict' && schemas.length > 0 && schemas.length === value.elts.length)
+        mismatch(`[${[...new Set(schemas)].join(' | ')}]`);
+      return;
+    }
+    if (value.kind !== 'StringLit' && value.kind !== 'NumberLit' && value.kind !== 'NameConstant') return;
+    const v = this.evalConstant(value);
+    // An int may stand for a float literal type here; only the runtime check rejects it.
+    if (convert(v, type) !== MISMATCH || (typeof v === 'bigint' && admitsFloatLiteral(type))) return;
+    mismatch(valueTypeText(v));
+  }
+
+  /** A config written for a schema-typed value (of `owner`), or a schema expression, is checked in turn. */
+  private checkNestedConfig(
+    expr: ast.Expr,
+    type: KType,
+    ctx: Ctx,
+    found: DiagnosticEntry[],
+    owner: AttrInfo | null,
+  ): void {
+    if (expr.kind === 'SchemaExpr') {
+      const named = this.resolveQualified(expr.name.names, ctx, expr.name.span);
+      if (named instanceof SchemaDef) this.checkConfigItems(expr.config.items, named as Def, ctx, found);
+    } else if (expr.kind === 'ConfigExpr' && type.kind === 'schema' && type.schema instanceof SchemaDef) {
+      this.checkConfigItems(expr.items, type.schema as Def, ctx, found, owner);
+    }
+  }
+
+  /**
+   * `a.b.c` in a config: each later name must be an attribute of the schema (or of one of
+   * the schemas of a union) the previous name's declared type names. Gives the last name's
+   * attribute when the path leads through single schemas.
+   */
+  private nestedKeyAttr(
+    key: ast.QualifiedName,
+    type: KType | undefined,
+  ): { attr: AttrInfo | undefined } | { error: DiagnosticEntry[] } {
+    let column = key.span.column + key.names[0]!.length + 1;
+    let attr: AttrInfo | undefined;
+    for (const name of key.names.slice(1)) {
+      const members = type?.kind === 'union' ? type.types : type ? [type] : [];
+      const defs = members.flatMap((t) =>
+        t.kind === 'schema' && t.schema instanceof SchemaDef ? [t.schema as Def] : [],
+      );
+      if (defs.length === 0 || defs.length !== members.length) return { attr: undefined };
+      const infos = defs.map((d) => this.resolveSchema(d));
+      if (infos.some((i) => i.indexSignature || i.attrs.has(name) || bodyAssigns(i, name))) {
+        attr = infos.length === 1 ? infos[0]!.attrs.get(name) : undefined;
+        type = attr?.type;
+        column += name.length + 1;
+        continue;
+      }
+      const owner =
+        defs.length === 1
+          ? `schema '${defs[0]!.name}'`
+          : `'schemas ${JSON.stringify(defs.map((d) => d.name)).replace(/,/g, ', ')}'`;
+      const at = { ...key.span, column, endColumn: column + name.length };
+      return { error: errorAt('CompileError', at, `Cannot add member '${name}' to ${owner}`).entries };
+    }
+    return { attr };
   }
 
   /** `instance | config`: the schema is built again from the merged config, so checks rerun. */
@@ -564,15 +704,14 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         : this.configs.mergeConfigs(deepCopy(named), config);
     }
     const def = this.schemaByName(expr.name, ctx);
-    this.checkSchemaKeys(expr.config.items, def);
+    this.checkSchemaKeys(expr.config.items, def, ctx);
     const positional = expr.args.map((a) => this.evalExpr(a, ctx));
     const keywords = this.evalKeywords(expr.keywords, ctx);
-    if (expr.args.length > 0 || expr.keywords.length > 0) {
-      checkArity(def.node.params, positional, keywords, expr.name.span);
-    }
+    checkArity(def.node.params, positional, keywords, expr.name.span);
     const config = this.configs.evalConfig(expr.config, ctx, true);
     const saved = this.currentStmt;
     this.currentStmt = expr;
+    this.reachLine(expr.span);
     try {
       return this.instantiate(def, positional, keywords, config);
     } catch (error) {

@@ -14,6 +14,8 @@ export interface AttrInfo {
   optional: boolean;
   /** The declaration, for "defined here" labels. */
   span: ast.Span;
+  /** The type as written, which runtime type errors quote. */
+  annotation: ast.TypeExpr;
   decorators: ast.Decorator[];
 }
 
@@ -62,6 +64,8 @@ export class SchemaDef<C> implements KclSchemaType, SchemaTypeRef {
   resolved: ResolvedSchema<C> | null = null;
   /** True while resolving, to report inheritance cycles. */
   resolving = false;
+  /** On an inheritance cycle: schemas deriving from it do not inherit from it. */
+  onCycle = false;
   /** Instances of this schema and its children, with the package that made each. */
   readonly instances: { instance: KclSchema; pkgpath: string }[] = [];
 

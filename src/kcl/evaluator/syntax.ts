@@ -1,8 +1,9 @@
 /** Questions about syntax trees the evaluator asks: what a statement assigns, what a key names. */
 import type * as ast from '../ast.ts';
-import { UNDEFINED, type KclValue } from '../values.ts';
+import { UNDEFINED, isConfig, isList, type KclValue } from '../values.ts';
 import type { Branch } from './lazy.ts';
 import type { ResolvedSchema } from './schema.ts';
+import { plainTypeText, unionText, valueTypeText } from './types.ts';
 
 /** The names a statement assigns. */
 export function assignedNames(stmt: ast.Stmt): string[] {
@@ -89,6 +90,88 @@ export function isLiteralExpr(expr: ast.Expr): boolean {
       return isLiteralExpr(expr.operand);
     default:
       return false;
+  }
+}
+
+/**
+ * The type the checker infers for `expr`, spelled from the value it produced: literals keep
+ * their values (`str(a)`, `int(1)`), including inside written lists and configs (whose keys
+ * come from the branches taken); anything else shows its plain type (`str`, `[int]`).
+ */
+export function staticTypeText(expr: ast.Expr, value: KclValue): string {
+  if (isLiteralExpr(expr) && expr.kind !== 'ConfigExpr') return valueTypeText(value);
+  if (expr.kind === 'IfExpr') {
+    const branch = [expr.body, expr.orelse].find((e) => e.kind === 'ConfigExpr' || e.kind === 'ListExpr');
+    return branch && isConfig(value) === (branch.kind === 'ConfigExpr')
+      ? staticTypeText(branch, value)
+      : plainTypeText(value);
+  }
+  if (expr.kind === 'ListExpr' && isList(value) && value.items.length === expr.elts.length) {
+    if (expr.elts.some((e) => e.kind === 'StarredExpr')) return plainTypeText(value);
+    return `[${unionText(value.items.map((item, i) => staticTypeText(expr.elts[i]!, item)))}]`;
+  }
+  if (expr.kind === 'ConfigExpr' && isConfig(value) && value.kind === 'dict') {
+    const written = writtenEntries(expr.items);
+    const keys = [...value.entries.keys()];
+    const values = keys.map((k) => {
+      const entry = written.get(k);
+      return entry
+        ? staticTypeText(entry.value, value.entries.get(k)!)
+        : plainTypeText(value.entries.get(k)!);
+    });
+    return `{${unionText(keys.map((k) => written.get(k)?.keyType ?? `str(${k})`))}:${unionText(values)}}`;
+  }
+  return plainTypeText(value);
+}
+
+/**
+ * For each plain key of a config, branches included: the value expression written and the
+ * key's literal type (a number written as a key keeps its own, though it is stored as text).
+ */
+function writtenEntries(
+  items: readonly ast.ConfigItem[],
+  out = new Map<string, { value: ast.Expr; keyType: string }>(),
+): Map<string, { value: ast.Expr; keyType: string }> {
+  for (const item of items) {
+    if (item.kind === 'ConfigIfEntry') {
+      writtenEntries(item.body, out);
+      writtenEntries(item.orelse ?? [], out);
+    } else if (
+      item.key?.kind === 'StringLit' ||
+      (item.key?.kind === 'QualifiedName' && item.key.names.length === 1)
+    ) {
+      const key = firstKeyName(item.key)!;
+      out.set(key, { value: item.value, keyType: `str(${key})` });
+    } else if (item.key?.kind === 'NumberLit' && !item.key.isFloat && item.key.suffix === null) {
+      out.set(item.key.raw, { value: item.value, keyType: `int(${item.key.raw})` });
+    }
+  }
+  return out;
+}
+
+/** A type annotation as the runtime quotes it: `[]`, `{str:}`, `"a" | 1`. */
+export function annotationText(node: ast.TypeExpr): string {
+  const part = (t: ast.TypeExpr | null) => (t ? annotationText(t) : '');
+  switch (node.kind) {
+    case 'AnyType':
+      return 'any';
+    case 'BasicType':
+      return node.name;
+    case 'NamedType':
+      return node.names.join('.');
+    case 'ListType':
+      return `[${part(node.elem)}]`;
+    case 'DictType':
+      return node.key || node.value ? `{${part(node.key)}:${part(node.value)}}` : '{}';
+    case 'UnionType':
+      return node.types.map(annotationText).join(' | ');
+    case 'LiteralType': {
+      const lit = node.literal;
+      if (lit.kind === 'StringLit') return JSON.stringify(lit.value);
+      return lit.kind === 'NameConstant' ? lit.value : lit.raw + (lit.suffix ?? '');
+    }
+    case 'FunctionType':
+      return `(${node.params.map(annotationText).join(', ')}) -> ${part(node.returnType) || 'any'}`;
   }
 }
 

@@ -111,7 +111,7 @@ export function valueTypeText(v: KclValue): string {
   }
 }
 
-function unionText(parts: string[]): string {
+export function unionText(parts: string[]): string {
   const unique = [...new Set(parts)];
   return unique.length === 0 ? 'any' : unique.join(' | ');
 }

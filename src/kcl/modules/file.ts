@@ -15,11 +15,26 @@ import { KclList, KclRuntimeError, type KclModule, type KclValue } from '../valu
 import type { ModuleContext } from './context.ts';
 import { defineModule } from './define.ts';
 
-function attempt<T>(what: string, path: string, fn: () => T): T {
+/** The C library's text for the errors file operations commonly meet, as KCL reports them. */
+const OS_ERRORS: Record<string, string> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EEXIST: 'File exists',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  ENOTEMPTY: 'Directory not empty',
+};
+
+/** `failure` followed by the OS error, e.g. `No such file or directory (os error 2)`. */
+function attempt<T>(failure: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    throw new KclRuntimeError(`failed to ${what} '${path}': ${(error as Error).message}`);
+    const { code, errno, message } = error as NodeJS.ErrnoException;
+    const text = code && OS_ERRORS[code];
+    const reason = text && errno !== undefined ? `${text} (os error ${-errno})` : message;
+    throw new KclRuntimeError(`${failure}: ${reason}`);
   }
 }
 
@@ -28,11 +43,11 @@ export function fileModule(ctx: ModuleContext): KclModule {
   return defineModule('file', {
     read: (a) => {
       const path = a.str(0, 'filepath');
-      return attempt('read', path, () => readFileSync(at(path), 'utf8'));
+      return attempt(`failed to access the file '${path}'`, () => readFileSync(at(path), 'utf8'));
     },
     write: (a) => {
       const path = a.str(0, 'filepath');
-      attempt('write', path, () => writeFileSync(at(path), a.str(1, 'content')));
+      attempt(`failed to write '${path}'`, () => writeFileSync(at(path), a.str(1, 'content')));
       return null;
     },
     glob: (a) =>
@@ -42,32 +57,38 @@ export function fileModule(ctx: ModuleContext): KclModule {
           .map((p): KclValue => p),
       ),
     modpath: () => ctx.modRoot,
-    workdir: () => ctx.workdir,
+    // The official CLI runs without a work directory option, so it reports none.
+    workdir: () => '',
     current: () => ctx.currentFile,
     exists: (a) => existsSync(at(a.str(0, 'filepath'))),
     abs: (a) => at(a.str(0, 'filepath')),
     size: (a) => {
       const path = a.str(0, 'filepath');
-      return BigInt(attempt('stat', path, () => statSync(at(path)).size));
+      return BigInt(attempt(`failed to get size of '${path}'`, () => statSync(at(path)).size));
     },
     mkdir: (a) => {
       const path = a.str(0, 'directory');
-      attempt('create directory', path, () => mkdirSync(at(path), { recursive: a.bool(1, 'exists', false) }));
+      // An existing directory is left as it is; `exists` allows missing parents.
+      const recursive = a.bool(1, 'exists', false);
+      if (!existsSync(at(path)))
+        attempt(`failed to create directory '${path}'`, () => mkdirSync(at(path), { recursive }));
       return null;
     },
     delete: (a) => {
       const path = a.str(0, 'filepath');
-      attempt('delete', path, () => rmSync(at(path), { recursive: true }));
+      attempt(`failed to delete '${path}'`, () => rmSync(at(path), { recursive: true }));
       return null;
     },
     cp: (a) => {
-      const src = a.str(0, 'src');
-      attempt('copy', src, () => cpSync(at(src), at(a.str(1, 'dest')), { recursive: true }));
+      const [src, dest] = [a.str(0, 'src'), a.str(1, 'dest')];
+      attempt(`Failed to copy from '${src}' to '${dest}'`, () =>
+        cpSync(at(src), at(dest), { recursive: true }),
+      );
       return null;
     },
     mv: (a) => {
-      const src = a.str(0, 'src');
-      attempt('move', src, () => renameSync(at(src), at(a.str(1, 'dest'))));
+      const [src, dest] = [a.str(0, 'src'), a.str(1, 'dest')];
+      attempt(`failed to move '${src}' to '${dest}'`, () => renameSync(at(src), at(dest)));
       return null;
     },
     read_env: (a) => process.env[a.str(0, 'key')] ?? null,

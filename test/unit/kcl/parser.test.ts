@@ -515,12 +515,15 @@ describe('syntax errors', () => {
     expect(error.primary?.message).toContain("consider using the 'elif' keyword");
   });
 
-  it('reports a duplicate index signature', () => {
-    expect(syntaxError('schema A:\n    [str]: int\n    [str]: int\n').primary).toMatchObject({
+  it('reports a duplicate index signature and keeps the later one', () => {
+    const module = parseModule('schema A:\n    [str]: int\n    [str]: str\n', 'main.k');
+    expect(module.syntaxErrors[0]?.labels[0]).toMatchObject({
       line: 3,
       column: 5,
       message: 'duplicate schema index signature definitions, only one is allowed in the schema',
     });
+    const schema = module.body[0];
+    expect(schema?.kind === 'SchemaStmt' && schema.indexSignature?.valueType).toMatchObject({ name: 'str' });
   });
 
   it('reports illegal assignment targets with the official node names', () => {
