@@ -5,7 +5,7 @@ import { healthTimeoutMs } from './extensions.ts';
 import type { Journal, JournalResult, JournalStep } from './journal.ts';
 import type { Plan, PlanAction, PlanPhase, PlanStep } from './planner.ts';
 import { ReferenceScanner, resolveReferences } from './references.ts';
-import { walkGraph, type NodeStatus } from './walker.ts';
+import { walkGraph, type NodeStatus, type Slot } from './walker.ts';
 
 export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
@@ -66,7 +66,7 @@ export interface ExecutionResult {
  */
 export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
   const run = new Execution(plan, options);
-  await run.phase(plan.apply, (step) => run.applyStep(step));
+  await run.phase(plan.apply, (step, slot) => run.applyStep(step, slot));
   const applyFailed = [...run.outcomes.values()].some((outcome) => outcome.status !== 'succeeded');
   if (applyFailed || options.signal?.aborted) {
     for (const step of plan.delete.steps) run.skip(step.id, 'the apply phase did not complete');
@@ -104,11 +104,11 @@ class Execution {
     }
   }
 
-  async phase(phase: PlanPhase, visit: (step: PlanStep) => Promise<StepOutcome>): Promise<void> {
+  async phase(phase: PlanPhase, visit: (step: PlanStep, slot: Slot) => Promise<StepOutcome>): Promise<void> {
     await walkGraph(
       phase.graph,
-      async (id) => {
-        const outcome = await visit(this.#step(id));
+      async (id, slot) => {
+        const outcome = await visit(this.#step(id), slot);
         this.outcomes.set(id, outcome);
         if (outcome.error) this.#emit({ type: 'failed', id, error: outcome.error });
         return outcome.status === 'succeeded';
@@ -126,7 +126,8 @@ class Execution {
     this.#emit({ type: 'skipped', id, reason });
   }
 
-  async applyStep(step: PlanStep): Promise<StepOutcome> {
+  /** Applies in the step's starting slot; health polls take a slot each, not the whole wait. */
+  async applyStep(step: PlanStep, slot: Slot): Promise<StepOutcome> {
     const { id, action } = step;
     if (action === 'unchanged') {
       this.#emit({ type: 'unchanged', id });
@@ -169,7 +170,8 @@ class Execution {
 
     const waitStep: JournalStep = { id, operation: 'wait', action, resource: applied };
     await this.#begin(waitStep);
-    const waited = await this.#waitHealthy(runtime, applied);
+    slot.release();
+    const waited = await this.#waitHealthy(runtime, applied, slot);
     if (waited.error) {
       await this.#end(waitStep, { status: 'failed', error: waited.error.message, live: waited.live });
       return { id, action, status: 'failed', applied, live: waited.live, error: waited.error };
@@ -207,6 +209,7 @@ class Execution {
   async #waitHealthy(
     runtime: Runtime,
     resource: SpecResource,
+    slot: Slot,
   ): Promise<{ live?: LiveObject; error?: KdeliverError }> {
     const timeoutMs = healthTimeoutMs(resource, this.#options.defaultTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
     const maxPollMs = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -218,10 +221,12 @@ class Execution {
     let status: HealthStatus = { state: 'progressing', message: 'not checked yet' };
     try {
       for (;;) {
-        live = await runtime.read(resource, signal);
-        status = live
-          ? await runtime.health(resource, live, signal)
-          : { state: 'progressing', message: 'not found yet' };
+        status = await slot.call(async () => {
+          live = await runtime.read(resource, signal);
+          return live
+            ? runtime.health(resource, live, signal)
+            : { state: 'progressing', message: 'not found yet' };
+        }, signal);
         if (status.state === 'healthy') return { live };
         if (status.state === 'failed') {
           const message = `${resource.id} is unhealthy: ${status.message ?? 'the runtime reported failure'}`;

@@ -3,7 +3,7 @@ import type { Graph } from './graph.ts';
 export type NodeStatus = 'succeeded' | 'failed' | 'skipped';
 
 export interface WalkOptions {
-  /** At most this many visits run at once. */
+  /** Slots: each visit starts in one, and each `Slot.call` made after `release` takes one. */
   concurrency: number;
   /** Once aborted, no further visit starts; visits already running finish. */
   signal?: AbortSignal;
@@ -11,16 +11,28 @@ export interface WalkOptions {
   onSkip?: (node: string, reason: string) => void;
 }
 
+/** The slot a visit starts in, and the slots it takes for later calls. */
+export interface Slot {
+  /** Gives up the starting slot, for a visit that goes on waiting rather than working. */
+  release(): void;
+  /**
+   * Runs `work` in a slot: the starting one while held, else the next free one, taken
+   * only for the duration of `work`. Rejects without running it if `signal` aborts first.
+   */
+  call<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
 /**
- * Visits every node of an acyclic graph after all its dependencies succeeded, up to
- * `concurrency` at a time, ready nodes in topological order. When a visit reports failure,
- * the nodes that depend on it are skipped while independent branches go on. A visit that
- * throws is fatal: nothing more starts, and the walk rejects with that error once running
- * visits have settled.
+ * Visits every node of an acyclic graph after all its dependencies succeeded, with at most
+ * `concurrency` slots in use (see `Slot`). Free slots go to ready nodes, in topological
+ * order, before calls of running visits: whatever can start, starts as early as possible.
+ * When a visit reports failure, the nodes that depend on it are skipped while independent
+ * branches go on. A visit that throws is fatal: nothing more starts, and the walk rejects
+ * with that error once running visits have settled.
  */
 export function walkGraph(
   graph: Graph,
-  visit: (node: string) => Promise<boolean>,
+  visit: (node: string, slot: Slot) => Promise<boolean>,
   options: WalkOptions,
 ): Promise<Map<string, NodeStatus>> {
   const order = graph.topologicalOrder();
@@ -31,6 +43,8 @@ export function walkGraph(
   const statuses = new Map<string, NodeStatus>();
   const { signal, onSkip } = options;
   let running = 0;
+  let freeSlots = options.concurrency;
+  const waitingCalls: (() => void)[] = [];
   let fatal: { error: unknown } | undefined;
 
   const skip = (node: string, reason: string): void => {
@@ -70,24 +84,72 @@ export function walkGraph(
       }
     };
 
+    const takeSlot = (callSignal: AbortSignal | undefined): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (callSignal?.aborted) return reject(callSignal.reason);
+        const grant = (): void => {
+          callSignal?.removeEventListener('abort', withdraw);
+          resolve();
+        };
+        const withdraw = (): void => {
+          waitingCalls.splice(waitingCalls.indexOf(grant), 1);
+          reject(callSignal?.reason);
+        };
+        callSignal?.addEventListener('abort', withdraw, { once: true });
+        waitingCalls.push(grant);
+        pump();
+      });
+
+    const giveSlot = (): void => {
+      freeSlots += 1;
+      pump();
+    };
+
+    const start = (node: string): void => {
+      running += 1;
+      let holding = true;
+      const release = (): void => {
+        if (!holding) return;
+        holding = false;
+        giveSlot();
+      };
+      const slot: Slot = {
+        release,
+        call: async (work, callSignal) => {
+          if (holding) return work();
+          await takeSlot(callSignal);
+          try {
+            return await work();
+          } finally {
+            giveSlot();
+          }
+        },
+      };
+      visit(node, slot)
+        .then(
+          (succeeded) => settle(node, succeeded),
+          (error: unknown) => {
+            statuses.set(node, 'failed');
+            fatal ??= { error };
+          },
+        )
+        .finally(() => {
+          running -= 1;
+          if (holding) release();
+          else pump();
+        });
+    };
+
     function pump(): void {
       // Re-checked per start: a visit may abort synchronously before it first awaits.
       const stopped = (): boolean => fatal !== undefined || signal?.aborted === true;
-      while (!stopped() && running < options.concurrency && ready.length > 0) {
-        const node = ready.shift() as string;
-        running += 1;
-        visit(node)
-          .then(
-            (succeeded) => settle(node, succeeded),
-            (error: unknown) => {
-              statuses.set(node, 'failed');
-              fatal ??= { error };
-            },
-          )
-          .finally(() => {
-            running -= 1;
-            pump();
-          });
+      while (freeSlots > 0 && !stopped() && ready.length > 0) {
+        freeSlots -= 1;
+        start(ready.shift() as string);
+      }
+      while (freeSlots > 0 && waitingCalls.length > 0) {
+        freeSlots -= 1;
+        (waitingCalls.shift() as () => void)();
       }
       if (running === 0 && (stopped() || ready.length === 0)) finish();
     }

@@ -49,6 +49,31 @@ describe('execute', () => {
     expect(runtime.maxInFlight).toBe(3);
   });
 
+  it('limits runtime calls, not resources waiting for health', async () => {
+    const { runtime, events, options } = setup({ concurrency: 3 });
+    runtime.latencyMs = 1;
+    const apps = Array.from({ length: 30 }, (_, index) => deployment('shop', `app${index}`));
+    const progressing = { state: 'progressing' as const, message: 'rolling out' };
+    for (const app of apps) {
+      runtime.healthSequences.set(app.id, [
+        progressing,
+        progressing,
+        progressing,
+        progressing,
+        { state: 'healthy' },
+      ]);
+    }
+    const result = await execute(creates(apps), options);
+
+    expect(result.succeeded).toBe(true);
+    expect(runtime.idsOf('health')).toHaveLength(30 * 5);
+    expect(runtime.maxInFlight).toBe(3);
+    // Holding a slot through the wait would apply only 3 before the first is healthy.
+    const firstHealthy = events.findIndex((event) => event.type === 'healthy');
+    const applied = events.slice(0, firstHealthy).filter((event) => event.type === 'applied');
+    expect(applied).toHaveLength(30);
+  });
+
   it('skips the dependents of a failed resource and goes on with independent branches', async () => {
     const { runtime, events, options } = setup();
     const base = configMap('shop', 'base');

@@ -17,13 +17,13 @@ export interface FakeCall {
 
 /**
  * An in-memory Runtime: objects in a Map keyed by resource id, with configurable latency,
- * failures and health sequences. Counts concurrent apply/delete calls.
+ * failures and health sequences. Counts concurrent calls.
  */
 export class FakeRuntime implements Runtime {
   readonly type: string;
   readonly objects = new Map<string, LiveObject>();
   readonly calls: FakeCall[] = [];
-  /** Milliseconds each apply/delete takes. */
+  /** Milliseconds each call takes. */
   latencyMs = 0;
   /** Ids whose apply (or delete) throws. */
   readonly failApply = new Set<string>();
@@ -39,13 +39,15 @@ export class FakeRuntime implements Runtime {
     this.type = type;
   }
 
-  async read(resource: SpecResource): Promise<LiveObject | undefined> {
+  async read(resource: SpecResource, signal?: AbortSignal): Promise<LiveObject | undefined> {
     this.calls.push({ method: 'read', id: resource.id, resource });
+    await this.#busy(signal);
     return this.objects.get(resource.id);
   }
 
-  async dryRun(resource: SpecResource): Promise<LiveObject> {
-    this.calls.push({ method: 'dryRun', id: resource.id, resource });
+  async dryRun(resource: SpecResource, options?: ApplyOptions): Promise<LiveObject> {
+    this.calls.push({ method: 'dryRun', id: resource.id, resource, options });
+    await this.#busy(options?.signal);
     return this.#stored(resource);
   }
 
@@ -65,8 +67,9 @@ export class FakeRuntime implements Runtime {
     this.objects.delete(resource.id);
   }
 
-  async health(resource: SpecResource): Promise<HealthStatus> {
+  async health(resource: SpecResource, _live: LiveObject, signal?: AbortSignal): Promise<HealthStatus> {
     this.calls.push({ method: 'health', id: resource.id, resource });
+    await this.#busy(signal);
     const sequence = this.healthSequences.get(resource.id);
     if (!sequence || sequence.length === 0) return { state: 'healthy' };
     return sequence.length > 1 ? (sequence.shift() as HealthStatus) : (sequence[0] as HealthStatus);
