@@ -654,6 +654,10 @@ export abstract class EvaluatorCore {
       const v = scope.vars.get(name);
       if (v === undefined) continue;
       if (scope.configKeys && isAttribute) break;
+      // A key written earlier in an enclosing config does not hide the file's import of the
+      // same name: KCL v0.4.6 read `metadata.__META_APP_NAME` inside Konfig's `Application {
+      // metadata = ...; spec = {...} }` as the imported module, and the grammar suite agrees.
+      if (scope.configKeys && ctx.pkg.imports.get(ctx.file)?.has(name)) continue;
       return v;
     }
     if (frame && isAttribute) {

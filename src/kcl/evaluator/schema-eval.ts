@@ -23,7 +23,7 @@ import { assignedNames, bodyAssigns, firstKeyName, nameConstant } from './syntax
 import { SchemaFrame, Scope, orUndefined, type Ctx, type Def } from './context.ts';
 import { LazyBody, type Branch, type Setter } from './lazy.ts';
 import { SchemaDef, originOf, type AttrInfo, type BodyPart, type ResolvedSchema } from './schema.ts';
-import { MISMATCH, checkerTypeText, convert, typeText, valueTypeText, type KType } from './types.ts';
+import { ANY, MISMATCH, checkerTypeText, convert, typeText, valueTypeText, type KType } from './types.ts';
 import {
   EvaluatorCore,
   admitsFloatLiteral,
@@ -181,21 +181,52 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     }
   }
 
-  protected collectAttrs(stmts: ast.Stmt[], ctx: Ctx, attrs: Map<string, AttrInfo>): void {
+  protected collectAttrs(
+    stmts: ast.Stmt[],
+    ctx: Ctx,
+    attrs: Map<string, AttrInfo>,
+    shadowing: ReadonlySet<string> = declaredAttrNames(stmts),
+  ): void {
     for (const stmt of stmts) {
       if (stmt.kind === 'SchemaAttr') {
         attrs.set(stmt.name, {
           name: stmt.name,
-          type: this.resolveType(stmt.type, ctx),
+          type: this.resolveAttrType(stmt.type, ctx, shadowing),
           optional: stmt.optional,
           span: stmt.nameSpan,
           annotation: stmt.type,
           decorators: stmt.decorators,
         });
       } else if (stmt.kind === 'IfStmt') {
-        this.collectAttrs(stmt.body, ctx, attrs);
-        this.collectAttrs(stmt.orelse, ctx, attrs);
+        this.collectAttrs(stmt.body, ctx, attrs, shadowing);
+        this.collectAttrs(stmt.orelse, ctx, attrs, shadowing);
       }
+    }
+  }
+
+  /**
+   * An attribute's type, where a plain name that is also an attribute of the same schema
+   * (`ingress?: [ingress]`) is `any`: KCL v0.4.6 looked type names up in the schema's scope,
+   * found the attribute there, and so never turned such values into the schema of that name
+   * (Konfig's `AWSSecurityGroup.ingress` items keep their explicit `None`s, printed as null).
+   */
+  protected resolveAttrType(node: ast.TypeExpr, ctx: Ctx, shadowing: ReadonlySet<string>): KType {
+    switch (node.kind) {
+      case 'ListType':
+        return { kind: 'list', elem: node.elem ? this.resolveAttrType(node.elem, ctx, shadowing) : ANY };
+      case 'DictType':
+        return {
+          kind: 'dict',
+          key: node.key ? this.resolveAttrType(node.key, ctx, shadowing) : ANY,
+          value: node.value ? this.resolveAttrType(node.value, ctx, shadowing) : ANY,
+        };
+      case 'UnionType':
+        return { kind: 'union', types: node.types.map((t) => this.resolveAttrType(t, ctx, shadowing)) };
+      case 'NamedType':
+        if (node.names.length === 1 && shadowing.has(node.names[0]!)) return ANY;
+        return this.resolveType(node, ctx);
+      default:
+        return this.resolveType(node, ctx);
     }
   }
 
@@ -722,4 +753,16 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
       this.currentStmt = saved;
     }
   }
+}
+
+/** Names of the attributes a schema body declares, in `if` blocks too. */
+function declaredAttrNames(stmts: ast.Stmt[], names = new Set<string>()): Set<string> {
+  for (const stmt of stmts) {
+    if (stmt.kind === 'SchemaAttr') names.add(stmt.name);
+    else if (stmt.kind === 'IfStmt') {
+      declaredAttrNames(stmt.body, names);
+      declaredAttrNames(stmt.orelse, names);
+    }
+  }
+  return names;
 }
