@@ -1281,18 +1281,30 @@ class Parser {
   }
 
   private parseListIf(): ast.ListIfItem {
+    const { start, ...branches } = this.parseIfBranches<ast.Expr>(
+      () => this.parseListItem(),
+      () => this.parseListIf(),
+    );
+    return { kind: 'ListIfItem', span: this.spanFrom(start), ...branches };
+  }
+
+  /**
+   * `if cond: items`, then `elif` (one nested if-item, parsed by `parseElif`) or `else: items`,
+   * the same inside lists and configs.
+   */
+  private parseIfBranches<Item>(parseItem: () => Item, parseElif: () => Item) {
     const start = this.advance();
     const cond = this.parseTest();
     this.expectPunct(':');
-    const body = this.parseConditionalBody(() => this.parseListItem());
-    let orelse: ast.Expr[] | null = null;
-    if (this.continuesIf('elif')) orelse = [this.nested(() => this.parseListIf())];
+    const body = this.parseConditionalBody(parseItem);
+    let orelse: Item[] | null = null;
+    if (this.continuesIf('elif')) orelse = [this.nested(parseElif)];
     else if (this.continuesIf('else')) {
       this.advance();
       this.expectPunct(':');
-      orelse = this.parseConditionalBody(() => this.parseListItem());
+      orelse = this.parseConditionalBody(parseItem);
     }
-    return { kind: 'ListIfItem', span: this.spanFrom(start), cond, body, orelse };
+    return { start, cond, body, orelse };
   }
 
   /**
@@ -1405,18 +1417,11 @@ class Parser {
   }
 
   private parseConfigIf(): ast.ConfigIfEntry {
-    const start = this.advance();
-    const cond = this.parseTest();
-    this.expectPunct(':');
-    const body = this.parseConditionalBody(() => this.parseConfigItem());
-    let orelse: ast.ConfigItem[] | null = null;
-    if (this.continuesIf('elif')) orelse = [this.nested(() => this.parseConfigIf())];
-    else if (this.continuesIf('else')) {
-      this.advance();
-      this.expectPunct(':');
-      orelse = this.parseConditionalBody(() => this.parseConfigItem());
-    }
-    return { kind: 'ConfigIfEntry', span: this.spanFrom(start), cond, body, orelse };
+    const { start, ...branches } = this.parseIfBranches<ast.ConfigItem>(
+      () => this.parseConfigItem(),
+      () => this.parseConfigIf(),
+    );
+    return { kind: 'ConfigIfEntry', span: this.spanFrom(start), ...branches };
   }
 
   // -------------------------------------------------------------------------------------
