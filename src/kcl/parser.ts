@@ -337,6 +337,13 @@ class Parser {
 
   /** `test [if cond] [, msg]`, shared by assert and check blocks. */
   private parseCheckParts(): { test: ast.Expr; ifCond: ast.Expr | null; msg: ast.Expr | null } {
+    const { test, ifCond } = this.parseGuardedTest();
+    const msg = this.eatPunct(',') ? this.parseTest() : null;
+    return { test, ifCond, msg };
+  }
+
+  /** `test [if cond]`, as assert, check blocks and quantifier bodies write it. */
+  private parseGuardedTest(): { test: ast.Expr; ifCond: ast.Expr | null } {
     const start = this.peek();
     let test = this.parseOrTest();
     let ifCond: ast.Expr | null = null;
@@ -355,8 +362,7 @@ class Parser {
         }
       }
     }
-    const msg = this.eatPunct(',') ? this.parseTest() : null;
-    return { test, ifCond, msg };
+    return { test, ifCond };
   }
 
   private parseExpressionStatement(context: StatementContext): ast.Stmt {
@@ -1130,28 +1136,7 @@ class Parser {
     const target = this.parseOrTest(true);
     this.expectPunct('{');
     return this.withLayout(false, () => {
-      const testStart = this.peek();
-      let test = this.parseOrTest();
-      let ifCond: ast.Expr | null = null;
-      if (this.isKeyword('if')) {
-        this.advance();
-        ifCond = this.parseOrTest();
-        if (this.isKeyword('else')) {
-          this.advance();
-          test = {
-            kind: 'IfExpr',
-            span: this.spanFrom(testStart),
-            body: test,
-            cond: ifCond,
-            orelse: this.parseTest(),
-          };
-          ifCond = null;
-          if (this.isKeyword('if')) {
-            this.advance();
-            ifCond = this.parseOrTest();
-          }
-        }
-      }
+      const { test, ifCond } = this.parseGuardedTest();
       this.expectPunct('}');
       return {
         kind: 'QuantExpr',
