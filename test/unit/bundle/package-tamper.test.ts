@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
 import { Header } from 'tar';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KdeliverError } from '../../../src/errors.ts';
@@ -65,15 +66,28 @@ describe('package verification refuses tampering', () => {
     expect(good.length).toBeLessThan(40_000);
     await verifyPackage(path, { publicKey });
     const offsets = sampleOffsets(good.length, 200);
+    const content = zstdDecompressSync(good);
     let refused = 0;
+    let unchanged = 0;
     for (const [i, offset] of offsets.entries()) {
       const bad = Buffer.from(good);
       bad[offset] = bad[offset]! ^ (i % 2 === 0 ? 0xff : 1 << (i % 8));
-      const error = await refusal(bad, 'flipped.tar.zst');
+      const error = await refusal(bad, 'flipped.tar.zst').catch((accepted: unknown) => {
+        // zstd decoders ignore a few padding bits of a compressed block: a flip there decodes
+        // to the very same bytes, which are then fully verified. Any other acceptance fails.
+        if (!zstdDecompressSync(bad).equals(content)) throw accepted;
+        return undefined;
+      });
+      if (!error) {
+        unchanged++;
+        continue;
+      }
       expect(error.kind, `offset ${offset}: ${error.message}`).toBe('verification');
       refused++;
     }
-    expect(refused).toBe(200);
+    expect(refused + unchanged).toBe(200);
+    if (unchanged > 0)
+      console.log(`zstd tamper: ${refused} refused, ${unchanged} flips decoded to identical content`);
   });
 
   it('refuses a byte flipped at 200 offsets of an uncompressed package, naming the entry', async () => {
