@@ -587,18 +587,21 @@ class Parser {
     return params;
   }
 
+  /** The `[x: T = default, …]` of a schema or rule header, when there is one. */
+  private parseOptionalHeaderParameters(): ast.Parameter[] {
+    if (!this.eatPunct('[')) return [];
+    return this.withLayout(false, () => {
+      const list = this.parseParameters(']');
+      this.expectPunct(']');
+      return list;
+    });
+  }
+
   /** `schema`/`mixin`/`protocol` with the header and body. */
   private parseSchema(flavor: ast.SchemaStmt['flavor'], decorators: ast.Decorator[]): ast.SchemaStmt {
     const start = this.advance();
     const nameToken = this.expectName();
-    let params: ast.Parameter[] = [];
-    if (this.eatPunct('[')) {
-      params = this.withLayout(false, () => {
-        const list = this.parseParameters(']');
-        this.expectPunct(']');
-        return list;
-      });
-    }
+    const params = this.parseOptionalHeaderParameters();
     let parent: ast.QualifiedName | null = null;
     if (this.eatPunct('(')) {
       parent = this.withLayout(false, () => {
@@ -761,14 +764,7 @@ class Parser {
   private parseRule(decorators: ast.Decorator[]): ast.RuleStmt {
     const start = this.advance();
     const nameToken = this.expectName();
-    let params: ast.Parameter[] = [];
-    if (this.eatPunct('[')) {
-      params = this.withLayout(false, () => {
-        const list = this.parseParameters(']');
-        this.expectPunct(']');
-        return list;
-      });
-    }
+    const params = this.parseOptionalHeaderParameters();
     const parents: ast.QualifiedName[] = [];
     if (this.eatPunct('(')) {
       this.withLayout(false, () => {

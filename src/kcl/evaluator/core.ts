@@ -576,6 +576,26 @@ export abstract class EvaluatorCore {
    * builds the instance first, so the line reached is the schema's last statement. In a list
    * only the list is named.
    */
+  /**
+   * An argument converted to its parameter's declared type. A mismatch is collected rather
+   * than thrown, so that one error names every bad argument of the call.
+   */
+  protected convertArgument(
+    param: ArgumentMismatch['param'],
+    value: KclValue,
+    argument: ArgumentMismatch['argument'],
+    ctx: Ctx,
+    mismatches: ArgumentMismatch[],
+  ): KclValue {
+    if (!param.type) return value;
+    const expected = this.resolveType(param.type, ctx);
+    this.checkDictFitsSchema(value, expected);
+    const converted = convert(value, expected);
+    if (converted !== MISMATCH) return converted;
+    mismatches.push({ argument, param, expected, value });
+    return value;
+  }
+
   protected checkDictFitsSchema(value: KclValue, type: KType): void {
     if (type.kind === 'list' && isList(value)) {
       if (value.items.some((item) => this.schemaMisfit(item, type.elem)))
@@ -1179,14 +1199,7 @@ export abstract class EvaluatorCore {
           );
         value = this.evalExpr(param.default, ctx);
       }
-      if (param.type) {
-        const expected = this.resolveType(param.type, closure);
-        this.checkDictFitsSchema(value, expected);
-        const converted = convert(value, expected);
-        if (converted === MISMATCH)
-          mismatches.push({ argument: i < positional.length ? i : param.name, param, expected, value });
-        else value = converted;
-      }
+      value = this.convertArgument(param, value, i < positional.length ? i : param.name, closure, mismatches);
       scope.vars.set(param.name, value);
     });
     if (mismatches.length > 0) throw new ArgumentTypeError(fn, mismatches);

@@ -330,14 +330,7 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     params.forEach((param, i) => {
       let value = i < positional.length ? positional[i] : keywords.get(param.name);
       if (value === undefined) value = param.default ? this.evalExpr(param.default, def.ctx) : null;
-      if (param.type) {
-        const expected = this.resolveType(param.type, def.ctx);
-        this.checkDictFitsSchema(value, expected);
-        const converted = convert(value, expected);
-        if (converted === MISMATCH)
-          mismatches.push({ argument: i < positional.length ? i : param.name, param, expected, value });
-        else value = converted;
-      }
+      value = this.convertArgument(param, value, i < positional.length ? i : param.name, def.ctx, mismatches);
       scope.vars.set(param.name, value);
     });
     if (mismatches.length > 0) throw new ArgumentTypeError(def, mismatches);
