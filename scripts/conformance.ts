@@ -2,7 +2,7 @@
  * Runs the KCL grammar conformance suite in-process and compares with the committed baseline.
  *
  *   node scripts/conformance.ts --suite kcl-grammar [--root DIR] [--manifest FILE]
- *        [--json FILE] [--update-baseline] [--mutate N] [--jobs N]
+ *        [--filter TEXT] [--failures] [--json FILE] [--update-baseline] [--mutate N] [--jobs N]
  *
  * Pass rules are the official runner's (see ../shared/conformance/README.md). Cases run
  * in worker threads; a case that does not finish in time is stopped by terminating its
@@ -18,6 +18,16 @@ import { KclDiagnostic } from '../src/kcl/diagnostics.ts';
 import { parseKclRunArgs, runKcl } from '../src/kcl/run.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
+const USAGE = `usage: node scripts/conformance.ts [options]
+  --suite NAME        kcl-grammar (default) or konfig
+  --root DIR          the suite directory (default ../shared/conformance/kcl-grammar)
+  --manifest FILE     the case list (default ROOT/manifest.tsv)
+  --filter TEXT       run only the cases whose path contains TEXT
+  --failures          list the failing cases, with stderr of the failing error cases
+  --json FILE         write every result and outcome to FILE
+  --update-baseline   record the passing cases (whole default suite only)
+  --mutate N          robustness run: N mutants of each case's main.k
+  --jobs N            worker threads`;
 const CASE_TIMEOUT_MS = 10_000;
 const MUTANT_TIMEOUT_MS = 5_000;
 
@@ -341,8 +351,14 @@ async function main(): Promise<number> {
       mutate: { type: 'string' },
       jobs: { type: 'string' },
       filter: { type: 'string' },
+      failures: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (values.suite === 'konfig') {
     await import('./konfig-conformance.ts');
     return Number(process.exitCode ?? 0);
@@ -385,6 +401,14 @@ async function main(): Promise<number> {
   if (internal.length > 0) {
     console.log(`\ninternal errors (${internal.length}):`);
     for (const r of internal.slice(0, 20)) console.log(`  ${r.path}: ${r.internal!.split('\n')[0]}`);
+  }
+  if (values.failures) {
+    console.log('\nfailing cases:');
+    results.forEach((r, id) => {
+      if (r.pass) return;
+      console.log(`  ${r.kind.padEnd(8)} ${r.path}${r.kind === 'error' && r.loose ? ' (loose pass)' : ''}`);
+      if (r.kind === 'error') console.log(outcomes.get(id)!.stderr.replace(/^/gm, '      '));
+    });
   }
   console.log('\nslowest cases:');
   for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 8)) {

@@ -254,7 +254,8 @@ export type Expr =
   | ConfigExpr
   | SchemaExpr
   | QuantExpr
-  | LambdaExpr;
+  | LambdaExpr
+  | MissingExpr;
 
 /** A plain name. `$name` escapes keywords; `name` holds it without the `$`. */
 export interface Identifier {
@@ -325,6 +326,15 @@ export interface FormattedValue {
   span: Span;
   expr: Expr;
   formatSpec: string | null;
+}
+
+/**
+ * Where the parser found no expression at the end of a line (`a ==`). The error is reported
+ * and parsing goes on, as the official parser does, so that the checker still sees the rest.
+ */
+export interface MissingExpr {
+  kind: 'MissingExpr';
+  span: Span;
 }
 
 /** `True`, `False`, `None`, `Undefined`. */

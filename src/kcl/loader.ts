@@ -4,7 +4,7 @@
  * file `a/b.k`), relative imports (`.x`, `..x`) and system modules.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type * as ast from './ast.ts';
 import { checkModule } from './checker/checker.ts';
 import { KCL_ERROR_CODES, KclDiagnostic, type DiagnosticEntry } from './diagnostics.ts';
@@ -83,17 +83,21 @@ export class Loader implements PackageSource {
         ],
       });
     }
-    let base = this.modRoot;
-    if (dots > 0) {
-      base = dirname(fromFile);
-      for (let i = 1; i < dots; i++) base = dirname(base);
-    }
-    const target = join(base, ...segments);
+    const target = dots > 0 ? this.relativeTarget(fromFile, dots, segments) : join(this.modRoot, ...segments);
     let files: string[] | undefined;
     // A directory wins over a file of the same name.
-    if (existsSync(target) && statSync(target).isDirectory()) files = packageFiles(target);
+    const isDirectory = existsSync(target) && statSync(target).isDirectory();
+    if (isDirectory) files = packageFiles(target);
     if ((!files || files.length === 0) && existsSync(`${target}.k`) && statSync(`${target}.k`).isFile()) {
       files = [`${target}.k`];
+    }
+    if (isDirectory && files?.length === 0) {
+      throw new KclDiagnostic({
+        code: KCL_ERROR_CODES.CannotFindModule,
+        kind: 'CannotFindModule',
+        labels: [],
+        message: 'No KCL files found in the specified folder',
+      });
     }
     if (!files || files.length === 0) {
       throw new KclDiagnostic({
@@ -112,5 +116,24 @@ export class Loader implements PackageSource {
     const rel = relative(this.modRoot, target);
     const pkgpath = rel.startsWith('..') || rel === '' ? path.slice(dots) : rel.split(sep).join('.');
     return { kind: 'package', pkgpath, files };
+  }
+
+  /**
+   * `.x` is the importing file's package, each further dot its parent. Inside the module
+   * root the official tool counts on the package path, which cannot leave the root: a path
+   * that climbs past it names the root package itself, whatever follows the dots.
+   */
+  private relativeTarget(fromFile: string, dots: number, segments: readonly string[]): string {
+    const dir = dirname(fromFile);
+    const rel = relative(this.modRoot, dir);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      let base = dir;
+      for (let i = 1; i < dots; i++) base = dirname(base);
+      return join(base, ...segments);
+    }
+    const pkg = rel === '' ? [] : rel.split(sep);
+    const up = dots - 1;
+    if (up > pkg.length) return this.modRoot;
+    return join(this.modRoot, ...pkg.slice(0, pkg.length - up), ...segments);
   }
 }

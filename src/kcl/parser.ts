@@ -1,6 +1,6 @@
 import type * as ast from './ast.ts';
-import { kclError } from './diagnostics.ts';
-import type { DiagnosticEntry, KclDiagnostic } from './diagnostics.ts';
+import { KclDiagnostic, kclError } from './diagnostics.ts';
+import type { DiagnosticEntry } from './diagnostics.ts';
 import { decodeEscapes, scan } from './scanner.ts';
 import { SourceFile } from './source.ts';
 import { TokenKind, describeToken } from './tokens.ts';
@@ -9,8 +9,10 @@ import type { Token } from './tokens.ts';
 /**
  * Recursive-descent parser for KCL. Statements are layout-sensitive (NEWLINE, INDENT,
  * DEDENT); inside brackets layout tokens are skipped, except where KCL gives them meaning
- * again: lambda bodies and `if` blocks in lists and configs. The first syntax error is
- * thrown as a KclDiagnostic of kind InvalidSyntax.
+ * again: lambda bodies and `if` blocks in lists and configs. Syntax errors are diagnostics
+ * of kind InvalidSyntax. Like the official parser, it reads past a stray token after a
+ * statement and an operand missing at the end of a line, so that the checker still sees
+ * the statements; other errors are thrown, after those read past.
  */
 
 /** Parses a whole file. */
@@ -18,7 +20,15 @@ export function parseModule(text: string, file: string): ast.Module {
   const source = new SourceFile(file, text);
   const scanned = scan(source);
   const parser = new Parser(source, scanned.tokens, true);
-  const body = parser.parseStatements(false, false);
+  let body: ast.Stmt[];
+  try {
+    body = parser.parseStatements(false, false);
+  } catch (error) {
+    // An error the parser cannot read past comes after those it read past.
+    if (error instanceof KclDiagnostic && parser.recovered.length > 0)
+      throw new KclDiagnostic([...parser.recovered, ...error.entries]);
+    throw error;
+  }
   const first = body[0];
   const docstring = first?.kind === 'ExprStmt' && first.expr.kind === 'StringLit' ? first.expr.value : null;
   return {
@@ -90,6 +100,7 @@ const OFFICIAL_EXPRESSION_NAMES: Record<ast.Expr['kind'], string> = {
   SchemaExpr: 'SchemaExpression',
   QuantExpr: 'QuantExpression',
   LambdaExpr: 'LambdaExpression',
+  MissingExpr: 'MissingExpression',
 };
 const MAX_NESTING = 200;
 const LINE_ITEM_PREFIXES: ReadonlySet<string> = new Set(['*', '**', '+', '-']);
@@ -317,7 +328,9 @@ class Parser {
       return;
     }
     if (token.kind === TokenKind.EOF || token.kind === TokenKind.Dedent || this.isPunct('}', token)) return;
-    this.fail(token, `unexpected token '${describeToken(token)}'`);
+    // `a, b = 1, 2`: the token is reported and skipped; the rest of the line is read as statements.
+    this.recovered.push(...this.errorAt(token, `unexpected token '${describeToken(token)}'`).entries);
+    this.index++;
   }
 
   private parseSimpleStatement(context: StatementContext): ast.Stmt {
@@ -1087,6 +1100,12 @@ class Parser {
         if (token.value === '[') return this.parseList();
         if (token.value === '{') return this.parseBraced();
         break;
+      case TokenKind.Newline:
+        // `a ==` at the end of a line: reported, and the statement ends with the operand missing.
+        this.recovered.push(
+          ...this.errorAt(token, `${EXPRESSION_START} got ${describeToken(token)}`).entries,
+        );
+        return { kind: 'MissingExpr', span: this.source.span(token.start, token.start) };
     }
     this.fail(token, `${EXPRESSION_START} got ${describeToken(token)}`);
   }

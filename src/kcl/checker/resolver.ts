@@ -202,6 +202,7 @@ class Resolver {
       case 'NumberLit':
       case 'StringLit':
       case 'NameConstant':
+      case 'MissingExpr':
         return;
       case 'InterpolatedString':
         for (const part of expr.parts) if (part.kind === 'FormattedValue') this.expr(part.expr, scope);

@@ -141,6 +141,8 @@ export abstract class EvaluatorCore {
   protected readonly configs: Configs = new Configs(this);
   /** Validations of instances built inside configs, run once the enclosing value is complete. */
   protected readonly pendingValidation = new WeakMap<KclSchema, () => void>();
+  /** Set while an attribute's value is built that a later statement may still replace. */
+  protected validationDeferred = false;
   protected currentFile = '';
   /** The statement being evaluated: runtime errors point at it. */
   protected currentStmt: ast.Node | null = null;
@@ -765,6 +767,9 @@ export abstract class EvaluatorCore {
         return this.evalQuant(expr, ctx);
       case 'LambdaExpr':
         return this.makeLambda(expr, ctx);
+      case 'MissingExpr':
+        // The parser reported the missing operand; the run stops here and that error is shown.
+        throw new KclRuntimeError('expected expression');
     }
   }
 

@@ -19,11 +19,20 @@ import {
   type KclValue,
 } from '../values.ts';
 import { cannotAddMember, diagnostic, errorAt, labelAt, lineLabel } from './errors.ts';
-import { assignedNames, bodyAssigns, firstKeyName, nameConstant } from './syntax.ts';
+import { assignedNames, bodyAssigns, firstKeyName, isLiteralExpr, nameConstant } from './syntax.ts';
 import { SchemaFrame, Scope, orUndefined, type Ctx, type Def } from './context.ts';
 import { LazyBody, type Branch, type Setter } from './lazy.ts';
 import { SchemaDef, originOf, type AttrInfo, type BodyPart, type ResolvedSchema } from './schema.ts';
-import { ANY, MISMATCH, checkerTypeText, convert, typeText, valueTypeText, type KType } from './types.ts';
+import {
+  ANY,
+  MISMATCH,
+  checkerTypeText,
+  convert,
+  plainTypeText,
+  typeText,
+  valueTypeText,
+  type KType,
+} from './types.ts';
 import {
   EvaluatorCore,
   admitsFloatLiteral,
@@ -237,16 +246,20 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     config: KclDict,
   ): KclSchema {
     this.tick();
-    // Inside a config the instance may still be unified with more config: its required
-    // attributes and checks are validated once the enclosing value is complete.
-    const deferred = this.configs.depth > 0;
+    // Inside a config the instance may still be unified with more config, and an attribute's
+    // value may still be replaced by a later statement (a mixin's): its required attributes
+    // and checks are validated once the enclosing value is complete.
+    const deferred = this.configs.depth > 0 || this.validationDeferred;
     const site = this.currentStmt;
     const savedDepth = this.configs.depth;
+    const savedDeferred = this.validationDeferred;
     this.configs.depth = 0;
+    this.validationDeferred = false;
     try {
       return this.build(def, positional, keywords, config, deferred, site);
     } finally {
       this.configs.depth = savedDepth;
+      this.validationDeferred = savedDeferred;
     }
   }
 
@@ -401,7 +414,18 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         return;
       }
       frame.deferred.delete(name);
-      this.guard(stmt, ctx, () => this.assign(name, stmt, ctx, frame.values, types, frame.pending));
+      // Only the attribute's final value is validated: a value its last statement replaces
+      // (a mixin's runs after the body) may lack required attributes.
+      const last = frame.lazy.setters.get(name)?.at(-1) === setter;
+      this.guard(stmt, ctx, () => {
+        const saved = this.validationDeferred;
+        this.validationDeferred = !last;
+        try {
+          this.assign(name, stmt, ctx, frame.values, types, frame.pending);
+        } finally {
+          this.validationDeferred = saved;
+        }
+      });
       return;
     }
     const incoming = frame.config.entries.get(name)!;
@@ -501,6 +525,11 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
         this.checkConfigItems(item.orelse ?? [], def, ctx, found, owner);
         continue;
       }
+      if (item.key === null && item.value.kind === 'Identifier' && isPackageVariable(item.value.name, ctx)) {
+        const unpacked = this.evalExpr(item.value, ctx);
+        if (isDictValue(unpacked)) this.checkUnpackedEntries(item.value, unpacked, def, found);
+        continue;
+      }
       if (item.key === null || (item.key.kind !== 'QualifiedName' && item.key.kind !== 'StringLit')) continue;
       const key = firstKeyName(item.key);
       if (key === null) continue;
@@ -567,6 +596,44 @@ export abstract class SchemaEvaluator extends EvaluatorCore {
     // An int may stand for a float literal type here; only the runtime check rejects it.
     if (convert(v, type) !== MISMATCH || (typeof v === 'bigint' && admitsFloatLiteral(type))) return;
     mismatch(valueTypeText(v));
+  }
+
+  /**
+   * `**name` in a config for a schema: the checker knows the entries of the dict the name
+   * holds and checks them as if written here. It reports them at the unpacked name, with
+   * where each entry was written as a further label, and gives literal values their plain
+   * type, as a variable's type is inferred.
+   */
+  private checkUnpackedEntries(
+    unpacked: ast.Identifier,
+    dict: KclDict,
+    def: Def,
+    found: DiagnosticEntry[],
+  ): void {
+    const info = this.resolveSchema(def);
+    const origins = this.configs.origins.get(dict);
+    for (const [key, value] of dict.entries) {
+      const origin = origins?.get(key);
+      if (!origin) continue;
+      const written = labelAt(origin.span, 'config attribute is defined here');
+      const attr = info.attrs.get(key);
+      if (!attr) {
+        if (info.indexSignature || bodyAssigns(info, key)) continue;
+        const message = cannotAddMember(key, def.name, info.attrs.keys());
+        found.push(...diagnostic('CompileError', [labelAt(unpacked.span, message), written]).entries);
+      } else if (isDictValue(value) && attr.type.kind === 'schema' && attr.type.schema instanceof SchemaDef) {
+        this.checkUnpackedEntries(unpacked, value, attr.type.schema as Def, found);
+      } else if (isLiteralExpr(origin.value) && convert(value, attr.type) === MISMATCH) {
+        const expected = checkerTypeText(attr.type);
+        const got = plainTypeText(value);
+        const labels = [
+          labelAt(unpacked.span, `expected ${expected}, got ${got}`),
+          labelAt(attr.span, `variable is defined here, its type is ${expected}, but got ${got}`),
+          written,
+        ];
+        found.push(...diagnostic('TypeError', labels).entries);
+      }
+    }
   }
 
   /** A config written for a schema-typed value (of `owner`), or a schema expression, is checked in turn. */
@@ -758,4 +825,10 @@ function declaredAttrNames(stmts: ast.Stmt[], names = new Set<string>()): Set<st
     }
   }
   return names;
+}
+
+/** A name assigned at package level and not hidden by a local: its inferred type is its value's. */
+function isPackageVariable(name: string, ctx: Ctx): boolean {
+  for (let scope = ctx.locals; scope; scope = scope.parent) if (scope.vars.has(name)) return false;
+  return ctx.pkg.lazy.has(name);
 }
