@@ -5,7 +5,7 @@ import { KdeliverError, messageOf } from '../errors.ts';
 import type { KubeconfigOptions } from '../runtimes/kubernetes/kubeconfig.ts';
 import type { KubernetesRuntime } from '../runtimes/kubernetes/runtime.ts';
 import type { Runtime, SpecResource } from '../runtimes/runtime.ts';
-import type { ReleasePhase } from '../state/releases.ts';
+import type { NewRelease, ReleasePhase } from '../state/releases.ts';
 import type { StateStore } from '../state/store.ts';
 import { sha256Hex } from './canonical.ts';
 import type { ExecutionEvent, ExecutionResult } from './executor.ts';
@@ -156,6 +156,10 @@ async function planAgainst(
 
 export interface ApplyReleaseOptions {
   forceConflicts?: boolean;
+  /** What the release records about its input: the package it came from and the site's variables. */
+  record?: Pick<NewRelease, 'package' | 'variables'>;
+  /** A release this one replaces (a rollback): marked rolled-back once this one succeeds. */
+  supersedes?: number;
   /** Stops the run (Ctrl-C): nothing new starts, the release is recorded as failed. */
   signal?: AbortSignal;
 }
@@ -168,7 +172,7 @@ export function applyRelease(
   options: ApplyReleaseOptions = {},
 ): Promise<ReleaseSummary> {
   return underLease(target, options.signal, (site) =>
-    runRelease(site, loaded.spec.resources, loaded.digest, hooks, options.forceConflicts === true),
+    runRelease(site, loaded.spec.resources, loaded.digest, hooks, options),
   );
 }
 
@@ -189,7 +193,7 @@ export function destroyRelease(
         },
       );
     }
-    return runRelease(site, [], 'sha256:destroy', hooks, false);
+    return runRelease(site, [], 'sha256:destroy', hooks, {});
   });
 }
 
@@ -228,8 +232,9 @@ async function runRelease(
   desired: readonly SpecResource[],
   packageDigest: string,
   hooks: ReleaseHooks,
-  forceConflicts: boolean,
+  options: ApplyReleaseOptions,
 ): Promise<ReleaseSummary> {
+  const forceConflicts = options.forceConflicts === true;
   const started = performance.now();
   const { target, runtime, store, signal } = site;
   const { project, stack } = target;
@@ -258,6 +263,7 @@ async function runRelease(
     project,
     stack,
     packageDigest,
+    ...options.record,
     operator: `${userInfo().username}@${hostname()}`,
   });
   await store.setPhase(release.id, 'applying');
@@ -292,6 +298,12 @@ async function runRelease(
   await store.setPhase(release.id, result.succeeded ? 'succeeded' : 'failed', {
     error: result.succeeded ? undefined : failureText(summary),
   });
+  const superseded = options.supersedes === undefined ? undefined : await store.release(options.supersedes);
+  if (result.succeeded && superseded)
+    await store.setPhase(superseded.id, 'rolled-back', {
+      error: superseded.error,
+      now: new Date(superseded.finishedAt ?? Date.now()),
+    });
   const { pushStateCopy } = await import('../state/cluster-copy.ts');
   try {
     await pushStateCopy(runtime.client, stack, await store.bytes(), signal);

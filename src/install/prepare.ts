@@ -7,6 +7,7 @@ import { createRegistryClient, type RegistryClient } from '../bundle/oci/registr
 import type { Credentials } from '../bundle/oci/docker-config.ts';
 import { defaultDockerConfigPath } from '../bundle/oci/docker-config.ts';
 import type { OpenPackageOptions } from '../bundle/package-reader.ts';
+import { sha256Hex } from '../engine/canonical.ts';
 import { KUBERNETES_TYPE } from '../engine/kubernetes-id.ts';
 import { parseSpec } from '../engine/spec.ts';
 import type { KubeconfigOptions } from '../runtimes/kubernetes/kubeconfig.ts';
@@ -29,6 +30,18 @@ export interface PrepareOptions {
   skipPreflight: readonly PreflightCheckName[];
   /** Change nothing on the site: no push. */
   dryRun: boolean;
+  /** Called once the package verified, before preflight: may refuse it (e.g. already installed). */
+  accept?: (verified: VerifiedPackage) => Promise<void>;
+}
+
+/** The package as identified by its signed manifest. */
+export interface VerifiedPackage {
+  name: string;
+  version: string;
+  /** `sha256:` of kdeliver.json, which lists the digest of everything else. */
+  digest: string;
+  verifiedKey: string | null;
+  bytes: number;
 }
 
 export interface PreflightOutcome {
@@ -38,7 +51,7 @@ export interface PreflightOutcome {
 }
 
 export interface PreparedInstall {
-  package: { name: string; version: string; verifiedKey: string | null; bytes: number };
+  package: VerifiedPackage;
   preflight: PreflightOutcome[];
   /** Undefined on a dry run. */
   push: PushSummary | undefined;
@@ -68,7 +81,10 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
       [
         {
           title: `Verify ${options.package}`,
-          task: (ctx, task) => verifyTask(ctx, options, (title) => (task.title = title)),
+          task: async (ctx, task) => {
+            await verifyTask(ctx, options, (title) => (task.title = title));
+            await options.accept?.(verifiedPackage(ctx.checked!));
+          },
         },
         {
           title: 'Preflight',
@@ -136,14 +152,8 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
       mode,
       { preflight: [] },
     );
-    const checked = ctx.checked!;
     return {
-      package: {
-        name: checked.manifest.name,
-        version: checked.manifest.version,
-        verifiedKey: checked.verifiedKey,
-        bytes: checked.bytes,
-      },
+      package: verifiedPackage(ctx.checked!),
       preflight: ctx.preflight,
       push: ctx.push,
       stacks: ctx.rewritten!,
@@ -151,6 +161,16 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
   } finally {
     client.close();
   }
+}
+
+function verifiedPackage(checked: CheckedPackage): VerifiedPackage {
+  return {
+    name: checked.manifest.name,
+    version: checked.manifest.version,
+    digest: `sha256:${sha256Hex(checked.manifestBytes)}`,
+    verifiedKey: checked.verifiedKey,
+    bytes: checked.bytes,
+  };
 }
 
 async function verifyTask(

@@ -14,6 +14,8 @@ export interface Release {
   revision: number;
   /** The digest of the package it installed from. */
   packageDigest: string;
+  /** Name and version of that package, for releases made by `kdeliver install` and `upgrade`. */
+  package: PackageLabel | undefined;
   phase: ReleasePhase;
   /** Who ran it, e.g. `user@host`. */
   operator: string;
@@ -24,10 +26,16 @@ export interface Release {
   error: string | undefined;
 }
 
+export interface PackageLabel {
+  name: string;
+  version: string;
+}
+
 export interface NewRelease {
   project: string;
   stack: string;
   packageDigest: string;
+  package?: PackageLabel;
   operator: string;
   variables?: Record<string, unknown>;
 }

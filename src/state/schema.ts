@@ -55,6 +55,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX journal_by_release ON journal (release_id, seq);
     `,
   },
+  {
+    description: 'the name and version of the package a release installed',
+    sql: `
+      ALTER TABLE releases ADD COLUMN package_name TEXT;
+      ALTER TABLE releases ADD COLUMN package_version TEXT;
+    `,
+  },
 ];
 
 /** `PRAGMA application_id` of release state files ("kdrs"), telling them from other SQLite files. */

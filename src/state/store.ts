@@ -55,6 +55,10 @@ function toRelease(row: Record<string, SqlValue>): Release {
     stack: String(row.stack),
     revision: Number(row.revision),
     packageDigest: String(row.package_digest),
+    package:
+      row.package_name === null || row.package_name === undefined
+        ? undefined
+        : { name: String(row.package_name), version: String(row.package_version) },
     phase: String(row.phase) as ReleasePhase,
     operator: String(row.operator),
     startedAt: String(row.started_at),
@@ -94,13 +98,16 @@ export class StateStore {
       );
       const revision = Number(last?.revision ?? 0) + 1;
       db.run(
-        `INSERT INTO releases (project, stack, revision, package_digest, phase, operator, started_at, variables)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+        `INSERT INTO releases (project, stack, revision, package_digest, package_name, package_version,
+                               phase, operator, started_at, variables)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
         [
           release.project,
           release.stack,
           revision,
           release.packageDigest,
+          release.package?.name ?? null,
+          release.package?.version ?? null,
           release.operator,
           now.toISOString(),
           JSON.stringify(release.variables ?? {}),
@@ -186,6 +193,27 @@ export class StateStore {
         stack,
         limit,
       ]).map(toRelease),
+    );
+  }
+
+  /** The stacks with releases, each with its newest release; of one project when given. */
+  async stacks(project?: string): Promise<Release[]> {
+    return this.file.read((db) =>
+      rows(
+        db,
+        `SELECT * FROM releases r
+          WHERE revision = (SELECT max(revision) FROM releases WHERE project = r.project AND stack = r.stack)
+            AND (? IS NULL OR project = ?)
+          ORDER BY project, stack`,
+        [project ?? null, project ?? null],
+      ).map(toRelease),
+    );
+  }
+
+  /** How many resources a release recorded. */
+  async resourceCount(releaseId: number): Promise<number> {
+    return this.file.read((db) =>
+      Number(rows(db, 'SELECT count(*) AS n FROM resources WHERE release_id = ?', [releaseId])[0]?.n ?? 0),
     );
   }
 

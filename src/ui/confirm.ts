@@ -3,10 +3,19 @@ import { KdeliverError } from '../errors.ts';
 /**
  * Asks a yes/no question on the terminal, unless `yes` already answered it. Without a
  * terminal on stdin and stderr there is nobody to ask, so that is an error telling to pass
- * --yes. The prompt library loads only when a prompt is shown.
+ * --yes. `approval` names why a person must answer even with --yes (an app's
+ * `manualApprove`). The prompt library loads only when a prompt is shown.
  */
-export async function confirmAction(message: string, yes: boolean): Promise<boolean> {
-  if (yes) return true;
+export async function confirmAction(message: string, yes: boolean, approval?: string): Promise<boolean> {
+  if (yes && approval === undefined) return true;
+  if (approval !== undefined && (!process.stdin.isTTY || !process.stderr.isTTY)) {
+    throw new KdeliverError(
+      'usage',
+      'APPROVAL_NEEDS_TERMINAL',
+      `${approval}, and there is no terminal to ask on (--yes does not approve it)`,
+      { hint: 'Run the command at a terminal so that a person can review the plan and approve it.' },
+    );
+  }
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw new KdeliverError(
       'usage',
