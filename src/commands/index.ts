@@ -19,6 +19,7 @@ import StatePull from './state/pull.ts';
 import StatePush from './state/push.ts';
 import StateUnlock from './state/unlock.ts';
 import Status from './status.ts';
+import SupportBundle from './support-bundle.ts';
 import Uninstall from './uninstall.ts';
 import Upgrade from './upgrade.ts';
 import Verify from './verify.ts';
@@ -46,6 +47,7 @@ export const COMMANDS = {
   'state:export': StateExport,
   'state:unlock': StateUnlock,
   status: Status,
+  'support-bundle': SupportBundle,
   uninstall: Uninstall,
   upgrade: Upgrade,
   verify: Verify,

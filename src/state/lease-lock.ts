@@ -250,7 +250,9 @@ function lockedBy(stack: string, holder: LeaseHolder): KdeliverError {
     `stack "${stack}" is locked by ${holder.identity} since ${holder.acquiredAt ?? 'an unknown time'}` +
       ` (last renewed ${holder.renewedAt ?? 'never'}; the lock expires ${holder.durationSeconds} s after that)`,
     {
-      hint: 'Wait for that run to finish. If it died, the lock expires on its own once it is not renewed.',
+      hint:
+        'Wait for that run to finish; if it died, the lock expires on its own once it is not renewed.' +
+        ` If that run is certainly gone (e.g. killed on another machine), remove the lock at once: kdeliver state unlock --stack ${stack} --force`,
     },
   );
 }

@@ -1,0 +1,260 @@
+/**
+ * Issue #7: an install whose push is cut off by the site registry going away resumes.
+ * The registry is a private one (the sandbox's code, certificate and CA) so that this
+ * test can kill and restart it without disturbing the shared sandbox registry.
+ *
+ * What happens (found by running it): the running install rides out the outage itself
+ * (its requests are retried with backoff until the registry answers again), but the
+ * restarted registry no longer knows the chunked upload that was in flight, so the
+ * install stops with exit 7 and BLOB_UPLOAD_NOT_RESUMABLE and says to run it again. The
+ * rerun skips the blobs the registry committed before the outage and pushes only the rest.
+ * skopeo, an independent client, then copies the image out and checks every digest.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEFAULT_CHUNK_SIZE } from '../../src/bundle/oci/registry-client.ts';
+import { CLI, runCli, runProgram, type CliResult } from '../helpers/cli.ts';
+import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
+import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
+import { PrivateRegistry } from '../helpers/private-registry.ts';
+import { unique } from '../helpers/release.ts';
+
+const env = () => inject('sandboxEnv');
+const source = (): RegistryTarget => ({
+  host: env().KDELIVER_SOURCE_REGISTRY!,
+  ca: env().KDELIVER_SOURCE_REGISTRY_CA!,
+});
+
+/** Two big layers: the first is committed before the outage, the second is cut off midway. */
+const LAYER_BYTES = 64 * 1024 * 1024;
+
+interface InstallJson {
+  push: {
+    images: { siteReference: string }[];
+    blobs: { pushed: number; mounted: number; skipped: number };
+    bytes: { pushed: number; skipped: number };
+  };
+  releases: { stack: string; summary: { phase: string } }[];
+}
+
+interface ErrorJson {
+  error: { kind: string; code: string; message: string; hint?: string };
+}
+
+let work: string;
+let registry: PrivateRegistry | undefined;
+let pkg: string;
+let prefix: string;
+let ns: string;
+let image: Image;
+let child: ReturnType<typeof spawn> | undefined;
+
+function site(): PrivateRegistry {
+  if (!registry) throw new Error('the private registry did not start');
+  return registry;
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const { endpoint } = site();
+  return {
+    ...process.env,
+    ...env(),
+    DOCKER_CONFIG: work,
+    KDELIVER_REGISTRY: endpoint.host,
+    KDELIVER_REGISTRY_CA: endpoint.ca,
+    KDELIVER_REGISTRY_USER: endpoint.user!,
+    KDELIVER_REGISTRY_PASSWORD: endpoint.password!,
+  };
+}
+
+function installArgs(): string[] {
+  return [
+    'install',
+    pkg,
+    '--key',
+    join(work, 'kdeliver.pub'),
+    '--state',
+    join(work, 'state.db'),
+    '-y',
+    '--json',
+  ];
+}
+
+/** Starts `kdeliver install` as a child process; resolves with its result when it exits. */
+function startInstall(): Promise<CliResult> {
+  const started = spawn(process.execPath, [CLI, ...installArgs()], {
+    env: cliEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = started;
+  let stdout = '';
+  let stderr = '';
+  started.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  started.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    started.on('error', reject);
+    started.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** skopeo against the private registry: `inspect`, or `copy` from it. */
+function skopeo(args: string[]): Promise<CliResult> {
+  const { endpoint } = site();
+  const flag = args[0] === 'copy' ? '--src-' : '--';
+  return runProgram('skopeo', [
+    ...args.slice(0, 1),
+    `${flag}cert-dir`,
+    join(endpoint.ca, '..'),
+    `${flag}creds`,
+    `${endpoint.user!}:${endpoint.password!}`,
+    ...args.slice(1),
+  ]);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kdeliver-resume-'));
+  await writeFile(join(work, 'config.json'), '{"auths":{}}');
+  registry = await PrivateRegistry.start(inject('sandboxDir'), join(work, 'registry'));
+  prefix = unique('resume');
+  ns = unique('resume');
+  image = await makeImage({ os: 'linux', architecture: 'amd64' }, [LAYER_BYTES, LAYER_BYTES]);
+  await pushImage(source(), `${prefix}/big`, '1', [image]);
+
+  const labels = { app: 'big' };
+  // The spec file's name is the stack's: unique, since stack locks are site-wide.
+  const specFile = join(work, `${ns}.yaml`);
+  await writeFile(
+    specFile,
+    stringify({
+      resources: [
+        {
+          id: `v1:Namespace:${ns}`,
+          type: 'Kubernetes',
+          attributes: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+        },
+        {
+          id: `apps/v1:Deployment:${ns}:big`,
+          type: 'Kubernetes',
+          attributes: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { namespace: ns, name: 'big' },
+            spec: {
+              replicas: 1,
+              selector: { matchLabels: labels },
+              template: {
+                metadata: { labels },
+                spec: { containers: [{ name: 'big', image: `${source().host}/${prefix}/big:1` }] },
+              },
+            },
+          },
+          dependsOn: [`v1:Namespace:${ns}`],
+        },
+      ],
+    }),
+  );
+  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
+  if (keys.code !== 0) throw new Error(keys.stderr);
+  pkg = join(work, 'big.tar.zst');
+  const built = await runCli(
+    ['build', '--spec', specFile, '--version', '1.0.0', '--key', join(work, 'kdeliver.key'), '-o', pkg],
+    { env: cliEnv() },
+  );
+  if (built.code !== 0) throw new Error(built.stderr);
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await registry?.stop();
+  await kubectl(['delete', 'namespace', ns, '--wait=false']);
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('an install whose registry goes away during the push', () => {
+  it('stops with a clear error once the registry is back, and a rerun pushes only what is missing', async () => {
+    const layers = image.layers.map((layer) => layer.digest);
+    const running = startInstall();
+
+    // Wait until one big layer is committed and the other is partly uploaded, with at
+    // least one more chunk to go, so the outage lands in the middle of a chunked upload.
+    let committedAtKill: string[] = [];
+    for (;;) {
+      if (child!.exitCode !== null) {
+        const early = await running;
+        throw new Error(`install ended before the outage (exit ${early.code}): ${early.stderr}`);
+      }
+      const committed = await site().committedBlobs();
+      const uploading = await site().uploadingBytes(prefix);
+      committedAtKill = layers.filter((digest) => committed.has(digest));
+      // At least 1 MB: the upload of a layer, not of the small config blob.
+      if (
+        committedAtKill.length === 1 &&
+        uploading >= 1024 * 1024 &&
+        uploading <= LAYER_BYTES - 2 * DEFAULT_CHUNK_SIZE
+      )
+        break;
+      await sleep(10);
+    }
+    await site().kill();
+    await site().restart();
+
+    const first = await running;
+    expect(first.code, first.stderr).toBe(7);
+    const { error } = JSON.parse(first.stdout) as ErrorJson;
+    const interrupted = layers.find((digest) => !committedAtKill.includes(digest))!;
+    expect(error).toMatchObject({
+      kind: 'operation',
+      code: 'BLOB_UPLOAD_NOT_RESUMABLE',
+      hint: 'Run the command again to start the upload anew.',
+    });
+    expect(error.message).toContain(
+      `lost the interrupted upload of blob ${site().endpoint.host}/${prefix}/big@${interrupted}`,
+    );
+    // The install itself survived the outage: its retries reached the restarted registry,
+    // which no longer knows the upload (its upload tokens are signed with a secret it draws anew at start).
+    expect(error.message).toMatch(/answered HTTP 404 to GET the upload state of .*BLOB_UPLOAD_INVALID/);
+    // A KdeliverError, not a crash: no stack trace.
+    expect(first.stderr).not.toMatch(/^\s+at /m);
+    // The cut-off layer was not committed from a partial upload; the finished one stays.
+    const afterFailure = await site().committedBlobs();
+    expect(afterFailure.has(interrupted)).toBe(false);
+    expect(afterFailure.has(committedAtKill[0]!)).toBe(true);
+
+    const rerun = await startInstall();
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const installed = JSON.parse(rerun.stdout) as InstallJson;
+    const layerSizes = new Map(image.layers.map((layer) => [layer.digest, layer.size]));
+    const total = image.layers.reduce((sum, layer) => sum + layer.size, image.config.size);
+    // The layer committed before the outage is skipped (and perhaps the config blob);
+    // the interrupted layer is pushed again from its start.
+    expect(installed.push.blobs.skipped).toBeGreaterThanOrEqual(1);
+    expect(installed.push.bytes.skipped).toBeGreaterThanOrEqual(layerSizes.get(committedAtKill[0]!)!);
+    expect(installed.push.bytes.pushed).toBeGreaterThanOrEqual(layerSizes.get(interrupted)!);
+    expect(installed.push.bytes.pushed).toBeLessThan(total);
+    expect(installed.push.bytes.pushed + installed.push.bytes.skipped).toBe(total);
+    const siteReference = `${site().endpoint.host}/${prefix}/big@${image.manifest.digest}`;
+    expect(installed.push.images.map((pushed) => pushed.siteReference)).toEqual([siteReference]);
+    expect(installed.releases).toMatchObject([{ summary: { phase: 'succeeded' } }]);
+
+    // skopeo reads the manifest back byte for byte, and copies the whole image out,
+    // checking each blob against its digest.
+    const raw = await skopeo(['inspect', '--raw', `docker://${siteReference}`]);
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(raw.stdout).toBe(image.manifest.data.toString());
+    const copyDir = join(work, 'copy');
+    const copied = await skopeo(['copy', `docker://${siteReference}`, `dir:${copyDir}`]);
+    expect(copied.code, copied.stderr).toBe(0);
+    for (const layer of image.layers) {
+      const bytes = await readFile(join(copyDir, layer.digest.slice('sha256:'.length)));
+      expect(bytes.equals(layer.data)).toBe(true);
+    }
+
+    const deployment = await kubectlJson(['get', 'deployment', 'big', '-n', ns]);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(siteReference);
+  });
+});
