@@ -28,11 +28,17 @@ export function reportRelease(command: Command, stack: string, summary: ReleaseS
   return summary;
 }
 
-/** Aborted on the first Ctrl-C, so that a run stops scheduling and records what it did. */
+/**
+ * Aborted on the first Ctrl-C, so that a run stops scheduling and records what it did; a
+ * second Ctrl-C exits at once. The listener stays (`on`, not `once`): the exit hook of
+ * write-file-atomic and proper-lockfile (signal-exit) re-raises a signal that no other
+ * listener handles, which would kill the run instead of stopping it.
+ */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  process.once('SIGINT', () =>
-    controller.abort(new KdeliverError('aborted', 'INTERRUPTED_BY_USER', 'stopped by Ctrl-C')),
-  );
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new KdeliverError('aborted', 'INTERRUPTED_BY_USER', 'stopped by Ctrl-C'));
+  });
   return controller.signal;
 }

@@ -30,7 +30,8 @@ export default class Status extends KdeliverCommand {
       return status;
     }
     const stopped = new AbortController();
-    process.once('SIGINT', () => stopped.abort());
+    // `on`, not `once`: signal-exit (loaded by the state's file lock) re-raises a signal nobody else handles.
+    process.on('SIGINT', () => stopped.abort());
     let shown = '';
     let status: ProjectStatus | undefined;
     while (!stopped.signal.aborted) {

@@ -140,6 +140,8 @@ export interface HistoryEntry {
   phase: Release['phase'];
   package: string | undefined;
   resources: number;
+  /** The site's variable values it was installed with; secret ones as digests. */
+  variables: Record<string, unknown>;
   operator: string;
   startedAt: string;
   finishedAt: string | undefined;
@@ -165,6 +167,7 @@ export async function projectHistory(
           phase: release.phase,
           package: release.package && `${release.package.name} ${release.package.version}`,
           resources,
+          variables: release.variables,
           operator: release.operator,
           startedAt: release.startedAt,
           finishedAt: release.finishedAt,

@@ -39,6 +39,8 @@ export async function runTasks<Context extends object>(
     fallbackRendererCondition: !mode.json && !process.stderr.isTTY,
     rendererOptions: { logger, collapseSubtasks: false, timer: PRESET_TIMER },
     fallbackRendererOptions: { logger, timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
+    // listr2 would exit(127) on Ctrl-C; the commands stop gracefully themselves (interruptSignal).
+    registerSignalListeners: false,
   });
   return list.run();
 }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
-import { runCli, runProgram } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { CLI, runCli, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -270,6 +271,35 @@ describe('install, upgrade, rollback, uninstall', () => {
       ['api', 'db', 'kdeliver-registry', ns, 'settings', 'web'].sort(),
     );
     expect(status.healthy).toBe(true);
+  });
+
+  it('watches: a resource deleted behind its back shows up as missing, and Ctrl-C ends the watch cleanly', async () => {
+    const watch = spawn(
+      process.execPath,
+      [CLI, 'status', project, '--watch', '--interval', '1', '--state', join(work, 'state.db'), '--json'],
+      { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines: { healthy: boolean; resources: { name: string; health: string }[] }[] = [];
+    let buffered = '';
+    watch.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const complete = buffered.split('\n');
+      buffered = complete.pop()!;
+      for (const line of complete) if (line.trim()) lines.push(JSON.parse(line));
+    });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 240 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(done()).toBe(true);
+    };
+    await until(() => lines.length === 1);
+    expect(lines[0]!.healthy).toBe(true);
+    await kubectl(['delete', 'configmap', 'settings', '-n', ns]);
+    await until(() => lines.length === 2);
+    expect(lines[1]!.healthy).toBe(false);
+    expect(lines[1]!.resources.find((r) => r.name === 'settings')?.health).toBe('missing');
+    const exited = new Promise<number | null>((resolve) => watch.on('close', resolve));
+    watch.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 
   it('rolls a failed upgrade back to the previous revision when the app pipeline says rollbackIfFailed', async () => {
