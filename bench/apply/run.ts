@@ -5,7 +5,10 @@
  * kdeliver also waits until every Deployment is Available; kubectl does not wait. Services
  * are headless: the sandbox's Service IP range holds only about 250 addresses.
  *
- *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--keep]
+ *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--keep] [--cpu-prof DIR]
+ *
+ * With --cpu-prof, only kdeliver runs, under `node --cpu-prof`, and its profiles (one per
+ * run, in start order) are written to DIR for Chrome DevTools or `bench/apply/profile-summary.ts`.
  *
  * Starts (or reuses) its own sandbox in /tmp/bench-apply. Goals: kdeliver ≥ 2× faster than
  * kubectl creating, and a no-change re-apply in ≤ 3 s.
@@ -31,10 +34,12 @@ const { values } = parseArgs({
     resources: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const resourceCount = Number(values.resources);
 const concurrency = values.concurrency;
+const profileDir = values['cpu-prof'];
 
 async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
   const result = await runProgram(command, args, { env: { ...process.env, ...env } });
@@ -96,6 +101,7 @@ try {
   );
 
   const kdeliverArgs = [
+    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
     CLI,
     'apply',
     '--spec',
@@ -113,24 +119,36 @@ try {
   const kubectlArgs = ['apply', '--server-side', '--field-manager', 'bench', '-f', manifest];
   const kubectlEnv = { KUBECONFIG: env.KUBECONFIG };
 
-  process.stderr.write(`Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each tool…\n`);
-  const kubectlCreate = await timed(kubectl, kubectlArgs, kubectlEnv);
-  const kdeliverCreate = await timed(process.execPath, kdeliverArgs);
-  const kubectlNoChange = await timed(kubectl, kubectlArgs, kubectlEnv);
-  const kdeliverNoChange = await timed(process.execPath, kdeliverArgs);
+  if (profileDir !== undefined) {
+    const create = await timed(process.execPath, kdeliverArgs);
+    const noChange = await timed(process.execPath, kdeliverArgs);
+    process.stdout.write(
+      `kdeliver, ${resourceCount} resources, profiled: create ${create.toFixed(2)} s, no-change ${noChange.toFixed(2)} s; profiles in ${profileDir}\n`,
+    );
+  } else {
+    await compare();
+  }
 
-  const row = (label: string, kd: number, kc: number) =>
-    `${label.padEnd(22)} ${kd.toFixed(2).padStart(8)} s ${kc.toFixed(2).padStart(8)} s ${(kc / kd).toFixed(2).padStart(7)}×`;
-  const lines = [
-    `kdeliver apply vs kubectl apply --server-side: ${resourceCount} resources in ${NAMESPACES} namespaces, kdeliver --concurrency ${concurrency}`,
-    `${''.padEnd(22)} ${'kdeliver'.padStart(10)} ${'kubectl'.padStart(10)} ${'speedup'.padStart(8)}`,
-    row('create from scratch', kdeliverCreate, kubectlCreate),
-    row('no-change re-apply', kdeliverNoChange, kubectlNoChange),
-    `goal: create ≥ ${GOAL_RATIO}× faster: ${kubectlCreate / kdeliverCreate >= GOAL_RATIO ? 'met' : 'NOT met'}; ` +
-      `no-change ≤ ${GOAL_NO_CHANGE_SECONDS} s: ${kdeliverNoChange <= GOAL_NO_CHANGE_SECONDS ? 'met' : 'NOT met'}`,
-    `(kdeliver times include its process start and waiting until every Deployment is Available; total bench ${((performance.now() - started) / 1000).toFixed(0)} s)`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  async function compare(): Promise<void> {
+    process.stderr.write(`Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each tool…\n`);
+    const kubectlCreate = await timed(kubectl, kubectlArgs, kubectlEnv);
+    const kdeliverCreate = await timed(process.execPath, kdeliverArgs);
+    const kubectlNoChange = await timed(kubectl, kubectlArgs, kubectlEnv);
+    const kdeliverNoChange = await timed(process.execPath, kdeliverArgs);
+
+    const row = (label: string, kd: number, kc: number) =>
+      `${label.padEnd(22)} ${kd.toFixed(2).padStart(8)} s ${kc.toFixed(2).padStart(8)} s ${(kc / kd).toFixed(2).padStart(7)}×`;
+    const lines = [
+      `kdeliver apply vs kubectl apply --server-side: ${resourceCount} resources in ${NAMESPACES} namespaces, kdeliver --concurrency ${concurrency}`,
+      `${''.padEnd(22)} ${'kdeliver'.padStart(10)} ${'kubectl'.padStart(10)} ${'speedup'.padStart(8)}`,
+      row('create from scratch', kdeliverCreate, kubectlCreate),
+      row('no-change re-apply', kdeliverNoChange, kubectlNoChange),
+      `goal: create ≥ ${GOAL_RATIO}× faster: ${kubectlCreate / kdeliverCreate >= GOAL_RATIO ? 'met' : 'NOT met'}; ` +
+        `no-change ≤ ${GOAL_NO_CHANGE_SECONDS} s: ${kdeliverNoChange <= GOAL_NO_CHANGE_SECONDS ? 'met' : 'NOT met'}`,
+      `(kdeliver times include its process start and waiting until every Deployment is Available; total bench ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 } finally {
   await rm(work, { recursive: true, force: true });
   if (!values.keep) await run(process.execPath, [CLI, 'sandbox', 'down', '--dir', SANDBOX_DIR]);

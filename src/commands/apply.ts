@@ -10,7 +10,9 @@ export default class Apply extends KdeliverCommand {
     'dependency order, waiting for each to be healthy before its dependents start; a failed resource skips',
     'what depends on it while independent branches go on. Every step is journaled in the state file; the',
     'release and the in-cluster state copy are written at the end. Exits 7 when a resource failed: the',
-    'release is recorded as failed, and running apply again resumes from what the cluster has.',
+    'release is recorded as failed, and running apply again resumes from what the cluster has; with --json the',
+    'summary (counts, failures, skipped) is printed then too. A change to a field that cannot change in place',
+    'fails the plan unless the resource allows recreating it or --allow-recreate is given.',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> apply --spec shop.yaml --stack prod',
@@ -24,6 +26,11 @@ export default class Apply extends KdeliverCommand {
     concurrency: concurrencyFlag,
     'force-conflicts': Flags.boolean({
       description: 'Take over fields that another field manager owns (server-side apply conflicts).',
+      default: false,
+    }),
+    'allow-recreate': Flags.boolean({
+      description:
+        'Delete and create again resources whose change touches fields that cannot change in place (a Job template, a Deployment selector).',
       default: false,
     }),
   };
@@ -47,7 +54,11 @@ export default class Apply extends KdeliverCommand {
         },
         execute: (plan, start) => executeWithProgress(plan, start, { json }),
       },
-      { forceConflicts: flags['force-conflicts'], signal: interruptSignal() },
+      {
+        forceConflicts: flags['force-conflicts'],
+        allowRecreate: flags['allow-recreate'],
+        signal: interruptSignal(),
+      },
     );
     return reportRelease(this, target.stack, summary);
   }

@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core';
 import { KdeliverCommand } from './base.ts';
 import { clusterFlags, concurrencyFlag, specFlag, stackFlags, stackTarget } from './flags.ts';
 
@@ -15,6 +16,11 @@ export default class Preview extends KdeliverCommand {
     ...stackFlags,
     ...clusterFlags,
     concurrency: concurrencyFlag,
+    'allow-recreate': Flags.boolean({
+      description:
+        'Plan as `apply --allow-recreate` would: recreate resources whose immutable fields change.',
+      default: false,
+    }),
   };
 
   async run() {
@@ -25,6 +31,8 @@ export default class Preview extends KdeliverCommand {
     const plan = await previewRelease(
       stackTarget(flags, flags.stack ?? stackOfSpecFile(flags.spec)),
       loaded.spec,
+      false,
+      { allowRecreate: flags['allow-recreate'] },
     );
     if (!this.jsonEnabled()) process.stdout.write(renderPlan(plan, process.stdout));
     return planJson(plan);

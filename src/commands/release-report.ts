@@ -4,7 +4,7 @@ import { KdeliverError } from '../errors.ts';
 
 /**
  * Prints a release's summary line and turns failures into the `operation` exit code; the
- * JSON output is the summary itself.
+ * JSON output is the summary itself, and on failure also carries the error.
  */
 export function reportRelease(command: Command, stack: string, summary: ReleaseSummary): ReleaseSummary {
   const { counts } = summary;
@@ -13,12 +13,16 @@ export function reportRelease(command: Command, stack: string, summary: ReleaseS
     `${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped in ${summary.seconds.toFixed(1)}s`;
   if (summary.phase === 'failed') {
     const failures = summary.failures.map((failure) => `  - [${failure.code}] ${failure.message}`).join('\n');
-    throw new KdeliverError(
+    const error = new KdeliverError(
       'operation',
       'RELEASE_FAILED',
       `release ${summary.revision} of stack "${stack}" failed (${line})${failures ? `:\n${failures}` : ''}`,
       { hint: 'Fix the cause, then run the same command again: it continues from what the cluster has.' },
     );
+    if (!command.jsonEnabled()) throw error;
+    // Scripts get the summary (failures, skipped, counts) on failure too, with the error beside it.
+    process.stdout.write(`${JSON.stringify({ ...summary, error: error.toJSON() }, null, 2)}\n`);
+    return command.exit(error.exitCode);
   }
   command.logToStderr(
     summary.phase === 'no-op'

@@ -6,8 +6,9 @@ import { ReferenceScanner, referencedIds } from './references.ts';
 
 /**
  * The default order of Kubernetes kinds, as `group/Kind` (core group: empty). Each resource
- * of a tier depends on every resource of the nearest earlier tier present in the spec, so
- * the order holds transitively. Kinds in no tier only wait for their Namespace and CRD.
+ * of a tier depends on every resource of the nearest earlier tier present in the spec (for
+ * namespaced kinds: in its namespace or cluster-scoped, see `orderByTier`), so the order
+ * holds transitively. Kinds in no tier only wait for their Namespace and CRD.
  * Webhook configurations come last so that a webhook whose service is not up yet cannot
  * reject the objects applied before it.
  */
@@ -81,18 +82,77 @@ export function buildApplyGraph(resources: readonly SpecResource[]): Graph {
     if (crd) addDefault(resource.id, crd);
   }
 
-  const tiers: string[][] = KIND_TIERS.map(() => []);
-  for (const { resource, id } of kubernetes) {
+  const tiered = kubernetes.flatMap(({ resource, id }) => {
     const tier = TIER_OF.get(groupKind(id));
-    if (tier !== undefined) tiers[tier]?.push(resource.id);
-  }
-  let previous: string[] = [];
-  for (const tier of tiers) {
-    if (tier.length === 0) continue;
-    for (const node of tier) for (const dependency of previous) addDefault(node, dependency);
-    previous = tier;
-  }
+    return tier === undefined ? [] : [{ id: resource.id, tier, namespace: id.namespace }];
+  });
+  const clusterScoped = tiered.filter((member) => member.namespace === undefined);
+  orderByTier(graph, clusterScoped, tiered, 'cluster-wide');
+  const byNamespace = Map.groupBy(
+    tiered.filter((member) => member.namespace !== undefined),
+    (member) => member.namespace as string,
+  );
+  for (const [namespace, members] of byNamespace)
+    orderByTier(graph, members, [...members, ...clusterScoped], `in namespace ${namespace}`);
   return graph;
+}
+
+interface Tiered {
+  id: string;
+  tier: number;
+  namespace: string | undefined;
+}
+
+/**
+ * Makes each of `members` wait for every one of `candidates` in the nearest earlier tier
+ * that `candidates` have. Namespaced kinds are ordered per namespace, after their own
+ * namespace's resources and the cluster-scoped ones: what a workload can use (its
+ * ConfigMaps, Secrets, Services, ServiceAccount) lives in its namespace, so one namespace's
+ * Deployments need not wait for another's ConfigMaps, nor fail with them. Cluster-scoped
+ * kinds (webhook configurations) wait for everything of the earlier tier.
+ */
+function orderByTier(graph: Graph, members: Tiered[], candidates: Tiered[], scope: string): void {
+  const present = [...new Set(candidates.map((candidate) => candidate.tier))].sort((a, b) => a - b);
+  for (const [tier, inTier] of Map.groupBy(members, (member) => member.tier)) {
+    const previous = present.filter((earlier) => earlier < tier).at(-1);
+    if (previous === undefined) continue;
+    const before = candidates.filter((candidate) => candidate.tier === previous).map(({ id }) => id);
+    orderAfter(
+      graph,
+      inTier.map(({ id }) => id),
+      before,
+      barrierName(graph, tier, scope),
+    );
+  }
+}
+
+/**
+ * Makes each of `members` depend on every one of `previous` through one barrier node, so a
+ * tier costs members + previous edges, not their product. A member that one of `previous`
+ * already depends on (an explicit edge the other way) would close a cycle through the
+ * barrier: it gets direct edges to the others instead, each left out if it closes a cycle.
+ */
+function orderAfter(graph: Graph, members: string[], previous: string[], barrier: string): void {
+  graph.addBarrier(barrier);
+  for (const dependency of previous) graph.addDependency(barrier, dependency);
+  const before = graph.allDependenciesOf(barrier);
+  for (const node of members) {
+    if (!before.has(node)) {
+      graph.addDependency(node, barrier);
+      continue;
+    }
+    for (const dependency of previous) {
+      if (node !== dependency && !graph.dependsOn(dependency, node)) graph.addDependency(node, dependency);
+    }
+  }
+}
+
+/** A barrier's name: says which tier it opens and where, and is no resource id of the graph. */
+function barrierName(graph: Graph, tier: number, scope: string): string {
+  const kinds = KIND_TIERS[tier]?.map((kind) => kind.split('/')[1]).join(', ');
+  let name = `(before tier ${tier} ${scope}: ${kinds})`;
+  while (graph.hasNode(name)) name = `${name}'`;
+  return name;
 }
 
 /** The `group/Kind` a CustomResourceDefinition serves, from its spec. */

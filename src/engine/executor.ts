@@ -5,12 +5,18 @@ import { healthTimeoutMs } from './extensions.ts';
 import type { Journal, JournalResult, JournalStep } from './journal.ts';
 import type { Plan, PlanAction, PlanPhase, PlanStep } from './planner.ts';
 import { ReferenceScanner, resolveReferences } from './references.ts';
+import { redactedError, secretRedactor, type Redact } from './secret-redaction.ts';
 import { walkGraph, type NodeStatus, type Slot } from './walker.ts';
 
 export const DEFAULT_CONCURRENCY = 10;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
-const FIRST_POLL_MS = 100;
+/**
+ * Health poll intervals, each a multiple of the one before: a wait polls on the shared clock's
+ * multiples of its current interval, so waits at any stage poll in the same instants, and
+ * their reads go out together (see `ReadRounds`).
+ */
+const POLL_LADDER_MS = [100, 200, 500, 1_000];
 
 /** Progress of one resource, for the CLI to render. */
 export type ExecutionEvent =
@@ -86,12 +92,17 @@ class Execution {
   readonly #options: ExecuteOptions;
   readonly #steps: Map<string, PlanStep>;
   readonly #scanner: ReferenceScanner;
+  readonly #reads: ReadRounds;
+  /** Errors may quote what was sent: none is journaled or reported with a Secret value in it. */
+  readonly #redact: Redact;
 
   constructor(plan: Plan, options: ExecuteOptions) {
     this.#options = options;
     const steps = [...plan.apply.steps, ...plan.delete.steps];
     this.#steps = new Map(steps.map((step) => [step.id, step]));
     this.#scanner = new ReferenceScanner(plan.apply.steps.map((step) => step.id));
+    this.#reads = new ReadRounds(options.signal);
+    this.#redact = secretRedactor(plan.apply.steps.map((step) => step.resource));
     const missing = [...new Set(steps.map((step) => step.resource.type))].filter(
       (type) => !options.runtimes.has(type),
     );
@@ -108,7 +119,10 @@ class Execution {
     await walkGraph(
       phase.graph,
       async (id, slot) => {
-        const outcome = await visit(this.#step(id), slot);
+        const visited = await visit(this.#step(id), slot);
+        const outcome = visited.error
+          ? { ...visited, error: redactedError(visited.error, this.#redact) }
+          : visited;
         this.outcomes.set(id, outcome);
         if (outcome.error) this.#emit({ type: 'failed', id, error: outcome.error });
         return outcome.status === 'succeeded';
@@ -154,6 +168,21 @@ class Execution {
     const runtime = this.#runtime(applied);
     const signal = this.#options.signal;
 
+    if (action === 'recreate') {
+      // Journaled as its own step: a run killed between the delete and the create leaves a
+      // finished delete, and the next plan creates the object again.
+      const deleteStep: JournalStep = { id, operation: 'delete', action, resource: applied };
+      await this.#begin(deleteStep);
+      try {
+        await runtime.delete(applied, signal);
+      } catch (error) {
+        const failure = this.#failure(error, id, 'DELETE_FAILED', 'delete before recreating');
+        await this.#end(deleteStep, { status: 'failed', error: failure.message });
+        return { id, action, status: 'failed', applied, error: failure };
+      }
+      await this.#end(deleteStep, { status: 'succeeded' });
+    }
+
     const applyStep: JournalStep = { id, operation: 'apply', action, resource: applied };
     await this.#begin(applyStep);
     let live: LiveObject;
@@ -165,13 +194,12 @@ class Execution {
       await this.#end(applyStep, { status: 'failed', error: failure.message });
       return { id, action, status: 'failed', applied, error: failure };
     }
-    await this.#end(applyStep, { status: 'succeeded', live });
-    this.#emit({ type: 'applied', id });
-
+    // The end of the apply and the begin of the wait go to the journal together (one write).
     const waitStep: JournalStep = { id, operation: 'wait', action, resource: applied };
-    await this.#begin(waitStep);
+    await Promise.all([this.#end(applyStep, { status: 'succeeded', live }), this.#begin(waitStep)]);
+    this.#emit({ type: 'applied', id });
     slot.release();
-    const waited = await this.#waitHealthy(runtime, applied, slot);
+    const waited = await this.#waitHealthy(runtime, applied, live, slot);
     if (waited.error) {
       await this.#end(waitStep, { status: 'failed', error: waited.error.message, live: waited.live });
       return { id, action, status: 'failed', applied, live: waited.live, error: waited.error };
@@ -205,36 +233,37 @@ class Execution {
     return { id, action, status: 'succeeded' };
   }
 
-  /** Polls read + health until healthy, failed, the resource's timeout, or abort. */
+  /**
+   * Observes health until healthy, failed, the resource's timeout, or abort: first the object
+   * the apply returned, then the object read on each poll.
+   */
   async #waitHealthy(
     runtime: Runtime,
     resource: SpecResource,
+    applied: LiveObject,
     slot: Slot,
   ): Promise<{ live?: LiveObject; error?: KdeliverError }> {
     const timeoutMs = healthTimeoutMs(resource, this.#options.defaultTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
-    const maxPollMs = this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    // Most resources settle within a second: poll soon, then back off to the interval.
-    let pollMs = Math.min(FIRST_POLL_MS, maxPollMs);
+    const ladder = pollLadder(this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout;
-    let live: LiveObject | undefined;
-    let status: HealthStatus = { state: 'progressing', message: 'not checked yet' };
+    let live: LiveObject | undefined = applied;
+    let status: HealthStatus | undefined;
     try {
-      for (;;) {
-        status = await slot.call(async () => {
-          live = await runtime.read(resource, signal);
-          return live
-            ? runtime.health(resource, live, signal)
-            : { state: 'progressing', message: 'not found yet' };
-        }, signal);
+      for (let poll = 0; ; poll++) {
+        const observed = live;
+        status = observed
+          ? await slot.call(() => runtime.health(resource, observed, signal), signal)
+          : { state: 'progressing', message: 'not found yet' };
         if (status.state === 'healthy') return { live };
         if (status.state === 'failed') {
           const message = `${resource.id} is unhealthy: ${status.message ?? 'the runtime reported failure'}`;
           return { live, error: new KdeliverError('operation', 'RESOURCE_UNHEALTHY', message) };
         }
         this.#emit({ type: 'waiting', id: resource.id, message: status.message ?? 'progressing' });
-        await sleep(pollMs, undefined, { signal });
-        pollMs = Math.min(pollMs * 1.5, maxPollMs);
+        const intervalMs = ladder[Math.min(poll, ladder.length - 1)] as number;
+        await sleep(intervalMs - (Date.now() % intervalMs), undefined, { signal });
+        live = await this.#reads.read(runtime, resource, slot, signal);
       }
     } catch (error) {
       if (timeout.aborted && !this.#options.signal?.aborted) {
@@ -244,7 +273,7 @@ class Execution {
           error: new KdeliverError(
             'operation',
             'HEALTH_TIMEOUT',
-            `${resource.id} was not healthy after ${after}: ${status.message ?? status.state}`,
+            `${resource.id} was not healthy after ${after}: ${status?.message ?? status?.state ?? 'not checked yet'}`,
             { hint: 'Inspect the resource in the cluster, or raise extensions.kdeliver.timeout for it.' },
           ),
         };
@@ -267,7 +296,8 @@ class Execution {
   }
 
   async #end(step: JournalStep, result: JournalResult): Promise<void> {
-    await this.#journal(() => this.#options.journal.end(step, result), step);
+    const redacted = result.error === undefined ? result : { ...result, error: this.#redact(result.error) };
+    await this.#journal(() => this.#options.journal.end(step, redacted), step);
   }
 
   async #journal(write: () => void | Promise<void>, step: JournalStep): Promise<void> {
@@ -299,6 +329,109 @@ class Execution {
   #emit(event: ExecutionEvent): void {
     this.#options.onEvent?.(event);
   }
+}
+
+/** The poll intervals up to `maxMs`, each a multiple of the one before. */
+function pollLadder(maxMs: number): number[] {
+  const ladder = POLL_LADDER_MS.filter((ms) => ms < maxMs);
+  return [...ladder, maxMs].filter((ms) => ms > 0 && maxMs % ms === 0);
+}
+
+interface PendingRead {
+  resource: SpecResource;
+  resolve: (live: LiveObject | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Health polls that come due in the same instant are read together, in one runtime call per
+ * runtime: `readAll` answers them with one list per kind and namespace where it can. Waits
+ * poll on shared instants, so during a rollout of hundreds of objects a round is a handful of
+ * lists rather than one read per object.
+ */
+class ReadRounds {
+  readonly #pending = new Map<Runtime, PendingRead[]>();
+  readonly #signal: AbortSignal | undefined;
+  #scheduled = false;
+
+  /** `signal` stops the reads of a round under way (each wait also stops on its own signal). */
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+  }
+
+  /** The live object, read in the next round; the round takes a slot through `slot`. */
+  read(
+    runtime: Runtime,
+    resource: SpecResource,
+    slot: Slot,
+    signal: AbortSignal,
+  ): Promise<LiveObject | undefined> {
+    return new Promise((resolve, reject) => {
+      signal.throwIfAborted();
+      const entry: PendingRead = { resource, resolve, reject };
+      const withdraw = (): void => {
+        const pending = this.#pending.get(runtime);
+        if (pending?.includes(entry)) pending.splice(pending.indexOf(entry), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', withdraw, { once: true });
+      entry.resolve = (live) => {
+        signal.removeEventListener('abort', withdraw);
+        resolve(live);
+      };
+      entry.reject = (error) => {
+        signal.removeEventListener('abort', withdraw);
+        reject(error);
+      };
+      const pending = this.#pending.get(runtime) ?? [];
+      pending.push(entry);
+      this.#pending.set(runtime, pending);
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // After the timers that came due together have all asked.
+        setImmediate(() => this.#flush(slot));
+      }
+    });
+  }
+
+  #flush(slot: Slot): void {
+    this.#scheduled = false;
+    for (const [runtime, round] of this.#pending) {
+      this.#pending.delete(runtime);
+      void readRound(
+        runtime,
+        round.map((entry) => entry.resource),
+        slot,
+        this.#signal,
+      ).then(
+        (found) => {
+          for (const entry of round) entry.resolve(found.get(entry.resource.id));
+        },
+        (error: unknown) => {
+          for (const entry of round) entry.reject(error);
+        },
+      );
+    }
+  }
+}
+
+/** One runtime call in one slot with `readAll`; otherwise one `read`, each in a slot. */
+async function readRound(
+  runtime: Runtime,
+  resources: readonly SpecResource[],
+  slot: Slot,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, LiveObject | undefined>> {
+  const { readAll } = runtime;
+  if (readAll) return slot.call(() => readAll.call(runtime, resources, signal), signal);
+  return new Map(
+    await Promise.all(
+      resources.map(
+        async (resource) =>
+          [resource.id, await slot.call(() => runtime.read(resource, signal), signal)] as const,
+      ),
+    ),
+  );
 }
 
 function asKdeliverError(error: unknown, id: string, code: string, doing: string): KdeliverError {

@@ -10,6 +10,17 @@ export const TIMEOUT_FIELD = 'extensions.kdeliver.timeout';
 
 const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
+/**
+ * The extension that lets the engine delete and create a resource again when a change
+ * touches fields that cannot change in place (`recreate`): `"kdeliver.io/recreate": "true"`.
+ */
+export const RECREATE_EXTENSION = 'kdeliver.io/recreate';
+
+export function recreateAllowed(resource: SpecResource): boolean {
+  const value = resource.extensions?.[RECREATE_EXTENSION];
+  return value === true || value === 'true';
+}
+
 /** Milliseconds of a duration; undefined when it is malformed or not positive. */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;

@@ -13,11 +13,26 @@ const byCodeUnits: NodeOrder = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 export class Graph {
   readonly #dependencies = new Map<string, Set<string>>();
   readonly #dependents = new Map<string, Set<string>>();
+  readonly #barriers = new Set<string>();
 
   addNode(node: string): void {
     if (this.#dependencies.has(node)) return;
     this.#dependencies.set(node, new Set());
     this.#dependents.set(node, new Set());
+  }
+
+  /**
+   * Adds a barrier: a node that stands for no work, only for "everything I depend on comes
+   * before everything that depends on me". n dependents of m dependencies then take n + m
+   * edges instead of n × m.
+   */
+  addBarrier(node: string): void {
+    this.addNode(node);
+    this.#barriers.add(node);
+  }
+
+  isBarrier(node: string): boolean {
+    return this.#barriers.has(node);
   }
 
   /** Both nodes must have been added. */
@@ -54,15 +69,20 @@ export class Graph {
 
   /** Whether `node` depends on `target` directly or through other nodes. */
   dependsOn(node: string, target: string): boolean {
+    return this.allDependenciesOf(node).has(target);
+  }
+
+  /** Everything `node` depends on, directly or through other nodes. */
+  allDependenciesOf(node: string): Set<string> {
     const seen = new Set<string>();
     const pending = this.dependenciesOf(node);
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-      if (next === target) return true;
       if (seen.has(next)) continue;
       seen.add(next);
-      pending.push(...this.dependenciesOf(next));
+      for (const further of this.#edgesOf(this.#dependencies, next))
+        if (!seen.has(further)) pending.push(further);
     }
-    return false;
+    return seen;
   }
 
   /** A cycle as its path, first node repeated at the end (`a → b → a`); undefined when acyclic. */
@@ -154,7 +174,10 @@ export class Graph {
 
   #withSameNodes(): Graph {
     const graph = new Graph();
-    for (const node of this.nodes()) graph.addNode(node);
+    for (const node of this.nodes()) {
+      if (this.isBarrier(node)) graph.addBarrier(node);
+      else graph.addNode(node);
+    }
     return graph;
   }
 

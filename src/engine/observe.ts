@@ -1,9 +1,15 @@
 import pLimit from 'p-limit';
 import { KdeliverError, isKdeliverError } from '../errors.ts';
-import type { LiveObject, Runtime, SpecResource } from '../runtimes/runtime.ts';
+import {
+  ImmutableFieldsError,
+  type LiveObject,
+  type Runtime,
+  type SpecResource,
+} from '../runtimes/runtime.ts';
 import { resourceDigest } from './canonical.ts';
 import type { LiveResource, PriorResource } from './planner.ts';
 import { ReferenceScanner, referencedIds, resolveReferences } from './references.ts';
+import { redactedError, secretRedactor } from './secret-redaction.ts';
 
 export interface ObserveOptions {
   runtimes: ReadonlyMap<string, Runtime>;
@@ -32,6 +38,8 @@ export async function observe(
   options: ObserveOptions,
 ): Promise<Map<string, LiveResource>> {
   const limit = pLimit(Math.max(1, options.concurrency));
+  // Server messages may quote the values sent: notes and errors keep no Secret value.
+  const redact = secretRedactor(desired);
   const runtimeOf = (resource: SpecResource): Runtime => {
     const runtime = options.runtimes.get(resource.type);
     if (!runtime)
@@ -86,11 +94,12 @@ export async function observe(
         ),
       };
     } catch (error) {
+      if (error instanceof ImmutableFieldsError) return { immutableFields: error.fields };
       // A refused object is reported per resource, as its apply would be; anything else
       // (the cluster unreachable, a lost lock) stops the plan.
       if (isKdeliverError(error) && (error.kind === 'input' || error.code === 'REFERENCE_UNRESOLVED'))
-        return { noDryRun: `the dry run failed: ${error.message}` };
-      throw error;
+        return { noDryRun: `the dry run failed: ${redact(error.message)}` };
+      throw isKdeliverError(error) ? redactedError(error, redact) : error;
     }
   }
 

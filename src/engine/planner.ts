@@ -3,12 +3,13 @@ import { KdeliverError } from '../errors.ts';
 import type { LiveObject, SpecResource } from '../runtimes/runtime.ts';
 import { buildApplyGraph } from './apply-graph.ts';
 import { resourceDigest } from './canonical.ts';
+import { RECREATE_EXTENSION, recreateAllowed } from './extensions.ts';
 import type { Graph } from './graph.ts';
 import { withoutServerFields } from './normalize.ts';
 import { objectDiff } from './object-diff.ts';
 
 /** See docs/engine.md for the table of when each action is chosen. */
-export type PlanAction = 'create' | 'update' | 'unchanged' | 'adopt' | 'delete' | 'forget';
+export type PlanAction = 'create' | 'update' | 'recreate' | 'unchanged' | 'adopt' | 'delete' | 'forget';
 
 /** A resource the last release recorded. */
 export interface PriorResource {
@@ -31,6 +32,16 @@ export interface LiveResource {
    * yet, or the dry run was refused): it is planned as a change, with this note as reason.
    */
   noDryRun?: string;
+  /**
+   * The dry run was refused because these fields cannot change once set: the change needs
+   * the object deleted and created again.
+   */
+  immutableFields?: readonly string[];
+}
+
+export interface PlanOptions {
+  /** Recreate every resource whose change touches immutable fields, not only those that allow it. */
+  allowRecreate?: boolean;
 }
 
 export interface PlanStep {
@@ -46,6 +57,8 @@ export interface PlanStep {
   live?: LiveObject;
   /** For `update` and `adopt`: the live object against the dry-run result, secrets masked. */
   diff?: string;
+  /** Why the step cannot run as planned (a `recreate` nobody allowed); such a plan is not executed. */
+  blocked?: string;
 }
 
 export interface PlanPhase {
@@ -69,11 +82,12 @@ export function plan(
   prior: ReadonlyMap<string, PriorResource>,
   desired: readonly SpecResource[],
   live: ReadonlyMap<string, LiveResource>,
+  options: PlanOptions = {},
 ): Plan {
   const applySteps = new Map(
     desired.map((resource) => [
       resource.id,
-      applyStep(resource, prior.get(resource.id), live.get(resource.id)),
+      applyStep(resource, prior.get(resource.id), live.get(resource.id), options),
     ]),
   );
   const desiredIds = new Set(applySteps.keys());
@@ -90,10 +104,16 @@ export function plan(
   };
 }
 
+/** Why the plan cannot be executed as it is, one line per blocked step; empty when it can. */
+export function planBlockers(plan: Plan): string[] {
+  return [...plan.apply.steps, ...plan.delete.steps].flatMap((step) => (step.blocked ? [step.blocked] : []));
+}
+
 function applyStep(
   resource: SpecResource,
   prior: PriorResource | undefined,
   live: LiveResource | undefined,
+  options: PlanOptions,
 ): PlanStep {
   const digest = resourceDigest(resource);
   const base = { id: resource.id, resource, digest };
@@ -102,6 +122,19 @@ function applyStep(
     return prior
       ? { ...base, action: 'create', reason: 'recorded by the last release but missing from the cluster' }
       : { ...base, action: 'create', reason: 'new resource' };
+  }
+  const immutable = live?.immutableFields;
+  if (immutable !== undefined) {
+    const fields = `${immutable.join(', ')} cannot change in place`;
+    if (options.allowRecreate === true || recreateAllowed(resource))
+      return { ...base, action: 'recreate', reason: `${fields}: deleted, then created again`, live: object };
+    return {
+      ...base,
+      action: 'recreate',
+      reason: `${fields}: it must be deleted and created again`,
+      live: object,
+      blocked: `${resource.id}: ${fields}; recreating it is not allowed (set the extension "${RECREATE_EXTENSION}": "true" on the resource, or pass --allow-recreate)`,
+    };
   }
   const dryRun = live?.dryRun;
   if (dryRun === undefined && live?.noDryRun !== undefined) {

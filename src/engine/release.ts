@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, extname } from 'node:path';
-import { KdeliverError, messageOf } from '../errors.ts';
+import { KdeliverError, isKdeliverError, messageOf } from '../errors.ts';
 import type { KubeconfigOptions } from '../runtimes/kubernetes/kubeconfig.ts';
 import type { KubernetesRuntime } from '../runtimes/kubernetes/runtime.ts';
 import type { Runtime, SpecResource } from '../runtimes/runtime.ts';
@@ -10,7 +10,8 @@ import type { StateStore } from '../state/store.ts';
 import { sha256Hex } from './canonical.ts';
 import type { ExecutionEvent, ExecutionResult } from './executor.ts';
 import { observe } from './observe.ts';
-import { plan, type Plan, type PriorResource } from './planner.ts';
+import { plan, planBlockers, type Plan, type PriorResource } from './planner.ts';
+import { redactedError, secretRedactor } from './secret-redaction.ts';
 import { SUPPORTED_RUNTIME_TYPES, parseSpec, type Spec } from './spec.ts';
 
 /**
@@ -123,12 +124,20 @@ async function openState(path: string, create: boolean): Promise<StateStore | un
 }
 
 /** The plan for a spec against the recorded state and the cluster; writes nothing anywhere. */
-export async function previewRelease(target: StackTarget, spec: Spec, forceConflicts = false): Promise<Plan> {
+export async function previewRelease(
+  target: StackTarget,
+  spec: Spec,
+  forceConflicts = false,
+  options: Pick<ApplyReleaseOptions, 'allowRecreate'> = {},
+): Promise<Plan> {
   const runtime = await connect(target);
   const store = await openState(target.statePath, false);
   try {
     const prior = store ? await priorResources(store, target.project, target.stack) : new Map();
-    return await planAgainst(runtime, spec.resources, prior, target.concurrency, forceConflicts);
+    return await planAgainst(runtime, spec.resources, prior, target.concurrency, {
+      forceConflicts,
+      allowRecreate: options.allowRecreate,
+    });
   } finally {
     store?.close();
   }
@@ -139,9 +148,9 @@ async function planAgainst(
   desired: readonly SpecResource[],
   prior: ReadonlyMap<string, PriorResource>,
   concurrency: number,
-  forceConflicts: boolean,
-  signal?: AbortSignal,
+  options: Pick<ApplyReleaseOptions, 'forceConflicts' | 'allowRecreate' | 'signal'>,
 ): Promise<Plan> {
+  const { forceConflicts, signal } = options;
   const runtimes = new Map([[runtime.type, runtime]]);
   const { appliedDigest } = await import('../state/store.ts');
   const live = await observe(desired, prior, {
@@ -151,11 +160,13 @@ async function planAgainst(
     signal,
     appliedDigestOf: appliedDigest,
   });
-  return plan(prior, desired, live);
+  return plan(prior, desired, live, { allowRecreate: options.allowRecreate });
 }
 
 export interface ApplyReleaseOptions {
   forceConflicts?: boolean;
+  /** Delete and create again every resource whose change touches immutable fields. */
+  allowRecreate?: boolean;
   /** What the release records about its input: the package it came from and the site's variables. */
   record?: Pick<NewRelease, 'package' | 'variables'>;
   /** A release this one replaces (a rollback): marked rolled-back once this one succeeds. */
@@ -245,7 +256,18 @@ async function runRelease(
       await store.setPhase(release.id, 'failed', { error: INTERRUPTED });
   }
   const prior = await priorResources(store, project, stack);
-  const thePlan = await planAgainst(runtime, desired, prior, target.concurrency, forceConflicts, signal);
+  const thePlan = await planAgainst(runtime, desired, prior, target.concurrency, { ...options, signal });
+  const blockers = planBlockers(thePlan);
+  if (blockers.length > 0) {
+    throw new KdeliverError(
+      'input',
+      'RECREATE_NOT_ALLOWED',
+      `nothing was changed: the plan needs resources deleted and created again:\n${blockers.map((line) => `  - ${line}`).join('\n')}`,
+      {
+        hint: 'Allow it per resource with the extension "kdeliver.io/recreate": "true", or for this run with --allow-recreate.',
+      },
+    );
+  }
   const digests = new Map(thePlan.apply.steps.map((step) => [step.id, step.digest]));
   const latest = await store.latest(project, stack);
   const alreadyRecorded =
@@ -291,8 +313,10 @@ async function runRelease(
       }),
     );
   } catch (error) {
-    await store.setPhase(release.id, 'failed', { error: messageOf(error) }).catch(() => undefined);
-    throw error;
+    // What the journal could not record may quote the spec: no Secret value goes further.
+    const redact = secretRedactor(desired);
+    await store.setPhase(release.id, 'failed', { error: redact(messageOf(error)) }).catch(() => undefined);
+    throw isKdeliverError(error) ? redactedError(error, redact) : error;
   }
   const summary = summarize(release.revision, result.succeeded ? 'succeeded' : 'failed', result, started);
   await store.setPhase(release.id, result.succeeded ? 'succeeded' : 'failed', {
@@ -368,6 +392,7 @@ const CATEGORY = {
   create: 'created',
   adopt: 'updated',
   update: 'updated',
+  recreate: 'updated',
   unchanged: 'unchanged',
   delete: 'deleted',
   forget: 'deleted',

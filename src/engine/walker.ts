@@ -24,7 +24,8 @@ export interface Slot {
 
 /**
  * Visits every node of an acyclic graph after all its dependencies succeeded, with at most
- * `concurrency` slots in use (see `Slot`). Free slots go to ready nodes, in topological
+ * `concurrency` slots in use (see `Slot`). Barriers are not visited, skipped or reported:
+ * one passes, taking no slot, as soon as all its dependencies succeeded. Free slots go to ready nodes, in topological
  * order, before calls of running visits: whatever can start, starts as early as possible.
  * When a visit reports failure, the nodes that depend on it are skipped while independent
  * branches go on. A visit that throws is fatal: nothing more starts, and the walk rejects
@@ -39,7 +40,7 @@ export function walkGraph(
   const rank = new Map(order.map((node, index) => [node, index]));
   const byRank = (a: string, b: string): number => (rank.get(a) ?? 0) - (rank.get(b) ?? 0);
   const waitingOn = new Map(order.map((node) => [node, graph.dependenciesOf(node).length]));
-  const ready = order.filter((node) => waitingOn.get(node) === 0);
+  const ready: string[] = [];
   const statuses = new Map<string, NodeStatus>();
   const { signal, onSkip } = options;
   let running = 0;
@@ -50,7 +51,7 @@ export function walkGraph(
   const skip = (node: string, reason: string): void => {
     if (statuses.has(node)) return;
     statuses.set(node, 'skipped');
-    onSkip?.(node, reason);
+    if (!graph.isBarrier(node)) onSkip?.(node, reason);
   };
 
   const skipDependentsOf = (failed: string): void => {
@@ -62,26 +63,33 @@ export function walkGraph(
     }
   };
 
+  /** Queues a node whose dependencies all succeeded; a barrier passes at once. */
+  const becameReady = (node: string): void => {
+    if (graph.isBarrier(node)) settle(node, true);
+    else ready.push(node);
+  };
+
+  const settle = (node: string, succeeded: boolean): void => {
+    statuses.set(node, succeeded ? 'succeeded' : 'failed');
+    if (!succeeded) return skipDependentsOf(node);
+    for (const dependent of graph.dependentsOf(node)) {
+      const count = (waitingOn.get(dependent) ?? 0) - 1;
+      waitingOn.set(dependent, count);
+      if (count === 0 && !statuses.has(dependent)) becameReady(dependent);
+    }
+  };
+
+  for (const node of order) if (waitingOn.get(node) === 0) becameReady(node);
+  ready.sort(byRank);
+
   return new Promise((resolve, reject) => {
     const finish = (): void => {
       signal?.removeEventListener('abort', pump);
       const reason = fatal ? 'the run stopped on an error' : 'aborted';
       for (const node of order) skip(node, reason);
+      for (const node of order) if (graph.isBarrier(node)) statuses.delete(node);
       if (fatal) reject(fatal.error);
       else resolve(statuses);
-    };
-
-    const settle = (node: string, succeeded: boolean): void => {
-      statuses.set(node, succeeded ? 'succeeded' : 'failed');
-      if (!succeeded) return skipDependentsOf(node);
-      for (const dependent of graph.dependentsOf(node)) {
-        const count = (waitingOn.get(dependent) ?? 0) - 1;
-        waitingOn.set(dependent, count);
-        if (count === 0 && !statuses.has(dependent)) {
-          ready.push(dependent);
-          ready.sort(byRank);
-        }
-      }
     };
 
     const takeSlot = (callSignal: AbortSignal | undefined): Promise<void> =>
@@ -127,7 +135,10 @@ export function walkGraph(
       };
       visit(node, slot)
         .then(
-          (succeeded) => settle(node, succeeded),
+          (succeeded) => {
+            settle(node, succeeded);
+            ready.sort(byRank);
+          },
           (error: unknown) => {
             statuses.set(node, 'failed');
             fatal ??= { error };

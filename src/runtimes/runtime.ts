@@ -4,6 +4,8 @@
  * object as the spec gives it, after `$kusion_path` references were resolved.
  */
 
+import { KdeliverError } from '../errors.ts';
+
 /** A resource of the spec, as Kusion emits it. */
 export interface SpecResource {
   /** Unique within a spec; for Kubernetes `apiVersion:Kind[:namespace]:name`. */
@@ -56,4 +58,21 @@ export interface Runtime {
    * May read related objects (a Service's EndpointSlices, a CRD's conditions).
    */
   health(resource: SpecResource, live: LiveObject, signal?: AbortSignal): Promise<HealthStatus>;
+}
+
+/**
+ * The target system refused a change because fields of the object cannot change once set
+ * (a Deployment's selector, a Job's template, a Service's clusterIP): the change needs the
+ * object deleted and created again. Thrown by `dryRun` and `apply`.
+ */
+export class ImmutableFieldsError extends KdeliverError {
+  /** The fields, as the target system names them, e.g. `spec.selector`. */
+  readonly fields: readonly string[];
+
+  constructor(message: string, fields: readonly string[]) {
+    super('input', 'FIELD_IMMUTABLE', message, {
+      hint: 'To delete the object and create it again, set the extension "kdeliver.io/recreate": "true" on the resource, or pass --allow-recreate.',
+    });
+    this.fields = fields;
+  }
 }

@@ -12,8 +12,9 @@ interface Waiting {
  * `end` is on disk before the executor goes on, so after a crash the journal shows which
  * step was under way. A successful apply also records the applied object's digest.
  *
- * Writes are group-committed: records that arrive while a write is under way go to disk
- * together in the next one, and each caller resumes once its own record is written. The
+ * Writes are group-committed: records written in the same tick, and those that arrive while
+ * a write is under way, go to disk together in one transaction, and each caller resumes once
+ * its own record is written. The
  * state file is rewritten whole per write, so one write per record would make a large
  * apply wait on the disk rather than on the cluster.
  */
@@ -59,12 +60,14 @@ export class JournalStore implements Journal {
   private append(entry: JournalEntryToWrite): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      if (!this.writing) void this.writeQueued();
+      if (this.writing) return;
+      this.writing = true;
+      // Records of the same tick (the end of one step and the begin of the next) share a write.
+      setImmediate(() => void this.writeQueued());
     });
   }
 
   private async writeQueued(): Promise<void> {
-    this.writing = true;
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];

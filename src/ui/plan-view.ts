@@ -17,14 +17,25 @@ export interface PlanJson {
     action: PlanAction;
     reason: string;
     diff?: string;
+    /** Why the step cannot run (a `recreate` nobody allowed): the plan will not be applied. */
+    blocked?: string;
   }[];
 }
 
-const ACTIONS: readonly PlanAction[] = ['create', 'update', 'adopt', 'delete', 'forget', 'unchanged'];
+const ACTIONS: readonly PlanAction[] = [
+  'create',
+  'update',
+  'recreate',
+  'adopt',
+  'delete',
+  'forget',
+  'unchanged',
+];
 
 const COLOR: Record<PlanAction, Parameters<typeof styleText>[0]> = {
   create: 'green',
   update: 'yellow',
+  recreate: 'red',
   adopt: 'yellow',
   delete: 'red',
   forget: 'gray',
@@ -49,6 +60,7 @@ function jsonStep(phase: 'apply' | 'delete', step: PlanStep): PlanJson['steps'][
     action: step.action,
     reason: step.reason,
     ...(step.diff === undefined ? {} : { diff: step.diff }),
+    ...(step.blocked === undefined ? {} : { blocked: step.blocked }),
   };
 }
 
@@ -67,6 +79,14 @@ export function renderPlan(plan: Plan, stream: NodeJS.WriteStream): string {
   for (const step of steps) {
     const action = paint(COLOR[step.action], step.action.padEnd(width));
     lines.push(`  ${action}  ${step.id.padEnd(idWidth)}  ${paint('dim', step.reason)}`);
+  }
+  const blocked = steps.flatMap((step) => (step.blocked === undefined ? [] : [step.blocked]));
+  if (blocked.length > 0) {
+    lines.push(
+      '',
+      paint(['bold', 'red'], 'This plan cannot be applied:'),
+      ...blocked.map((line) => `  ${line}`),
+    );
   }
   for (const step of steps) {
     if (step.diff === undefined) continue;

@@ -6,6 +6,7 @@ import { runTasks, type OutputMode } from './progress.ts';
 const DOING: Record<PlanAction, string> = {
   create: 'Create',
   update: 'Update',
+  recreate: 'Recreate',
   adopt: 'Adopt',
   unchanged: 'Keep',
   delete: 'Delete',
@@ -15,6 +16,7 @@ const DOING: Record<PlanAction, string> = {
 const DONE: Record<PlanAction, string> = {
   create: 'Created',
   update: 'Updated',
+  recreate: 'Recreated',
   adopt: 'Adopted',
   unchanged: 'Unchanged',
   delete: 'Deleted',

@@ -195,6 +195,82 @@ describe('kdeliver preview, apply, destroy', () => {
     store.close();
   });
 
+  it('prints the JSON summary of a failed apply with --json, and exits 7', async () => {
+    const ns = unique('json-fail');
+    const invalid = k8s('v1', 'LimitRange', ns, 'limits', { body: { spec: { bogus: true } } });
+    const spec = await workspace.spec(ns, [
+      namespace(ns),
+      invalid,
+      configMap(ns, 'settings', { mode: 'one' }),
+    ]);
+    const applied = await workspace.kdeliver(['apply', '--spec', spec, '-y', '--json']);
+    expect(applied.code).toBe(7);
+    const summary = JSON.parse(applied.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      phase: 'failed',
+      counts: { created: 2, failed: 1, skipped: 0 },
+      failures: [{ id: invalid.id, code: 'K8S_OBJECT_INVALID' }],
+      skipped: [],
+      error: { kind: 'operation', code: 'RELEASE_FAILED' },
+    });
+  });
+
+  it('never prints, reports or stores a Secret value the API server quotes back', async () => {
+    const ns = unique('secret-echo');
+    const value = 'echoed-Secret-value-5d2b';
+    // A list where a string belongs: the server refuses it, quoting the list.
+    const rejected = k8s('v1', 'Secret', ns, 'creds', { body: { stringData: { password: [value] } } });
+    const spec = await workspace.spec(ns, [namespace(ns), rejected]);
+    for (const extra of [[], ['--json']]) {
+      const applied = await workspace.kdeliver(['apply', '--spec', spec, '-y', ...extra]);
+      expect(applied.code).toBe(7);
+      expect(`${applied.stdout}${applied.stderr}`).toContain('***');
+      expect(`${applied.stdout}${applied.stderr}`).not.toContain(value);
+    }
+    expect((await readFile(workspace.statePath)).includes(value)).toBe(false);
+  });
+
+  it('recreates a resource whose immutable field changes only when allowed', async () => {
+    const ns = unique('recreate');
+    const web = (track: string) =>
+      k8s('apps/v1', 'Deployment', ns, 'web', {
+        body: {
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'web', track } },
+            template: {
+              metadata: { labels: { app: 'web', track } },
+              spec: { containers: [{ name: 'web', image: 'example.invalid/web:1' }] },
+            },
+          },
+        },
+      });
+    const first = await workspace.spec(ns, [namespace(ns), web('blue')]);
+    expect((await workspace.kdeliver(['apply', '--spec', first, '-y'])).code).toBe(0);
+    const uid = (await kubectlJson(['get', 'deployment', 'web', '-n', ns])).metadata.uid as string;
+
+    const second = await workspace.spec(ns, [namespace(ns), web('green')]);
+    const preview = await workspace.kdeliver(['preview', '--spec', second]);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(
+      /recreate\s+apps\/v1:Deployment:\S+:web\s+spec\.selector cannot change in place/,
+    );
+    const refused = await workspace.kdeliver(['apply', '--spec', second, '-y']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('RECREATE_NOT_ALLOWED');
+    expect(refused.stderr).toContain(`apps/v1:Deployment:${ns}:web: spec.selector cannot change in place`);
+    expect(refused.stderr).toContain('--allow-recreate');
+    expect((await kubectlJson(['get', 'deployment', 'web', '-n', ns])).metadata.uid).toBe(uid);
+
+    const recreated = await workspace.kdeliver(['apply', '--spec', second, '-y', '--allow-recreate']);
+    expect(recreated.code).toBe(0);
+    expect(recreated.stderr).toContain('0 created, 1 updated');
+    const live = await kubectlJson(['get', 'deployment', 'web', '-n', ns]);
+    expect(live.metadata.uid).not.toBe(uid);
+    expect(live.spec.selector.matchLabels.track).toBe('green');
+    expect(live.status.availableReplicas).toBe(1);
+  });
+
   it('refuses a second run on a locked stack with exit 8 naming the holder; unlock --force frees it', async () => {
     const ns = unique('lock');
     // Healthy only when a field appears that nothing sets: the first run holds the lock until it times out.

@@ -1,9 +1,23 @@
 import { KdeliverError } from '../../errors.ts';
+import { ImmutableFieldsError } from '../runtime.ts';
 import type { KubeResponse } from './client.ts';
 
 interface StatusCause {
   field?: string;
   message?: string;
+}
+
+/** How the API server words a field that cannot change once set (validation of each kind). */
+const IMMUTABLE = /field is immutable|may not change once set|updates to \S+ spec for fields other than/;
+
+/** The refused fields of a 422, each with the server's reason without the value it quotes. */
+function immutableCauses(response: KubeResponse): { field: string; reason: string }[] {
+  if (response.status !== 422 || !response.body || typeof response.body !== 'object') return [];
+  const causes = (response.body as { details?: { causes?: StatusCause[] } }).details?.causes ?? [];
+  return causes.flatMap(({ field, message }) => {
+    const reason = message === undefined ? undefined : IMMUTABLE.exec(message)?.[0];
+    return field !== undefined && reason !== undefined ? [{ field, reason }] : [];
+  });
 }
 
 /** The API server's own words from a `Status` answer, including per-field causes. */
@@ -25,6 +39,15 @@ export function serverMessage(response: KubeResponse): string {
  * else is a failed cluster operation.
  */
 export function apiError(response: KubeResponse, action: string, resourceId: string): KdeliverError {
+  const immutable = immutableCauses(response);
+  if (immutable.length > 0) {
+    const fields = [...new Set(immutable.map((cause) => cause.field))];
+    const reasons = immutable.map((cause) => `${cause.field}: ${cause.reason}`);
+    return new ImmutableFieldsError(
+      `${action} ${resourceId} failed: ${[...new Set(reasons)].join('; ')}`,
+      fields,
+    );
+  }
   const message = `${action} ${resourceId} failed: ${serverMessage(response)}`;
   // Server-side apply reports objects its schema cannot type as a 500.
   const untypable = response.status === 500 && message.includes('failed to create typed patch object');

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildApplyGraph } from '../../../src/engine/apply-graph.ts';
+import type { Graph } from '../../../src/engine/graph.ts';
 import { configMap, deployment, k8s, namespace, service } from './resources.ts';
+
+/** The order resources are applied in: barriers are no resources. */
+const resourceOrder = (graph: Graph): string[] =>
+  graph.topologicalOrder().filter((node) => !graph.isBarrier(node));
+
+/** What a resource waits for, directly or through barriers: the resources before it. */
+const resourcesBefore = (graph: Graph, id: string): string[] =>
+  [...graph.allDependenciesOf(id)].filter((node) => !graph.isBarrier(node)).sort();
 
 const crd = k8s('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'widgets.example.com', {
   body: { spec: { group: 'example.com', names: { kind: 'Widget', plural: 'widgets' } } },
@@ -28,23 +37,77 @@ describe('buildApplyGraph', () => {
       crd,
       namespace('shop'),
     ];
-    const order = buildApplyGraph(resources).topologicalOrder();
+    const order = resourceOrder(buildApplyGraph(resources));
     expect(order).toEqual([...resources].reverse().map((resource) => resource.id));
   });
 
-  it('chains tiers through the nearest tier present, shown by the reduction', () => {
+  it('chains tiers through the nearest tier present, one barrier per tier', () => {
     const graph = buildApplyGraph([
       deployment('shop', 'web'),
       configMap('shop', 'a'),
       configMap('shop', 'b'),
       namespace('shop'),
     ]);
-    expect(graph.transitiveReduction().edges().sort()).toEqual([
-      ['apps/v1:Deployment:shop:web', 'v1:ConfigMap:shop:a'],
-      ['apps/v1:Deployment:shop:web', 'v1:ConfigMap:shop:b'],
-      ['v1:ConfigMap:shop:a', 'v1:Namespace:shop'],
-      ['v1:ConfigMap:shop:b', 'v1:Namespace:shop'],
+    const configMapsDone =
+      '(before tier 5 in namespace shop: Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod)';
+    expect(graph.dependenciesOf('apps/v1:Deployment:shop:web').sort()).toEqual([
+      configMapsDone,
+      'v1:Namespace:shop',
     ]);
+    expect(graph.isBarrier(configMapsDone)).toBe(true);
+    expect(graph.dependenciesOf(configMapsDone).sort()).toEqual([
+      'v1:ConfigMap:shop:a',
+      'v1:ConfigMap:shop:b',
+    ]);
+    expect(resourcesBefore(graph, 'apps/v1:Deployment:shop:web')).toEqual([
+      'v1:ConfigMap:shop:a',
+      'v1:ConfigMap:shop:b',
+      'v1:Namespace:shop',
+    ]);
+  });
+
+  it('orders namespaced kinds per namespace, and cluster-scoped ones after every namespace', () => {
+    const hook = k8s('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', undefined, 'hook');
+    const role = k8s('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'reader');
+    const graph = buildApplyGraph([
+      role,
+      configMap('a', 'settings'),
+      deployment('a', 'web'),
+      configMap('b', 'settings'),
+      deployment('b', 'web'),
+      hook,
+    ]);
+    expect(resourcesBefore(graph, 'apps/v1:Deployment:a:web')).toEqual([role.id, 'v1:ConfigMap:a:settings']);
+    expect(resourcesBefore(graph, hook.id)).toEqual(
+      [
+        role.id,
+        'apps/v1:Deployment:a:web',
+        'apps/v1:Deployment:b:web',
+        'v1:ConfigMap:a:settings',
+        'v1:ConfigMap:b:settings',
+      ].sort(),
+    );
+  });
+
+  it('orders large tiers with edges in proportion to the resources, not their product', () => {
+    const configMaps = Array.from({ length: 200 }, (_, i) => configMap('shop', `c${i}`));
+    const deployments = Array.from({ length: 200 }, (_, i) => deployment('shop', `d${i}`));
+    const graph = buildApplyGraph([...configMaps, ...deployments]);
+    expect(graph.edges().length).toBe(400);
+    expect(resourcesBefore(graph, 'apps/v1:Deployment:shop:d7')).toEqual(
+      configMaps.map((resource) => resource.id).sort(),
+    );
+  });
+
+  it('keeps the tier order for the rest of a tier when a dependsOn reverses it for one resource', () => {
+    const early = configMap('shop', 'early');
+    const late = configMap('shop', 'late', { dependsOn: ['apps/v1:Deployment:shop:first'] });
+    const first = deployment('shop', 'first');
+    const second = deployment('shop', 'second');
+    const graph = buildApplyGraph([early, late, first, second]);
+    expect(resourcesBefore(graph, second.id)).toEqual([first.id, early.id, late.id].sort());
+    expect(resourcesBefore(graph, first.id)).toEqual([early.id]);
+    expect(resourceOrder(graph)).toEqual([early.id, first.id, late.id, second.id]);
   });
 
   it('matches tiers by group as well as kind', () => {
@@ -89,7 +152,7 @@ describe('buildApplyGraph', () => {
     const ns = namespace('shop');
     const settings = configMap('shop', 'settings');
     const graph = buildApplyGraph([{ ...ns, dependsOn: [settings.id] }, settings]);
-    expect(graph.topologicalOrder()).toEqual([settings.id, ns.id]);
+    expect(resourceOrder(graph)).toEqual([settings.id, ns.id]);
   });
 
   it('reports cycles of explicit dependencies by path', () => {
@@ -108,6 +171,6 @@ describe('buildApplyGraph', () => {
       configMap('shop', 'a', { dependsOn: ['db'] }),
     ]);
     expect(graph.dependenciesOf('db')).toEqual([]);
-    expect(graph.dependenciesOf('v1:ConfigMap:shop:a').sort()).toEqual(['db', 'v1:Namespace:shop']);
+    expect(resourcesBefore(graph, 'v1:ConfigMap:shop:a')).toEqual(['db', 'v1:Namespace:shop']);
   });
 });

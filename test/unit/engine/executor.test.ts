@@ -4,8 +4,8 @@ import { execute, type ExecuteOptions, type ExecutionEvent } from '../../../src/
 import { MemoryJournal } from '../../../src/engine/journal.ts';
 import { plan, type LiveResource, type PriorResource } from '../../../src/engine/planner.ts';
 import type { SpecResource } from '../../../src/runtimes/runtime.ts';
-import { FakeRuntime } from './fake-runtime.ts';
-import { configMap, deployment, namespace, service } from './resources.ts';
+import { FakeRuntime, ListingFakeRuntime } from './fake-runtime.ts';
+import { configMap, deployment, k8s, namespace, service } from './resources.ts';
 
 interface Setup {
   runtime: FakeRuntime;
@@ -116,6 +116,32 @@ describe('execute', () => {
     expect(webPolls).toHaveLength(3);
     const afterApplied = runtime.calls.findIndex((call) => call.method === 'apply' && call.id === after.id);
     expect(afterApplied).toBeGreaterThan(runtime.calls.lastIndexOf(webPolls[2] as (typeof webPolls)[number]));
+  });
+
+  it('judges health first on the object the apply returned, reading only to poll again', async () => {
+    const { runtime, options } = setup();
+    const web = deployment('shop', 'web');
+    runtime.healthSequences.set(web.id, [
+      { state: 'progressing', message: 'rolling out' },
+      { state: 'healthy' },
+    ]);
+    const result = await execute(creates([configMap('shop', 'settings'), web]), options);
+    expect(result.succeeded).toBe(true);
+    expect(runtime.idsOf('read')).toEqual([web.id]);
+  });
+
+  it('reads the polls of waits that come due together in one round', async () => {
+    const runtime = new ListingFakeRuntime();
+    const { options } = setup({ runtimes: new Map([['Kubernetes', runtime]]), pollIntervalMs: 50 });
+    const apps = Array.from({ length: 10 }, (_, index) => deployment('shop', `app${index}`));
+    const progressing = { state: 'progressing' as const, message: 'rolling out' };
+    for (const app of apps)
+      runtime.healthSequences.set(app.id, [progressing, progressing, { state: 'healthy' }]);
+    const result = await execute(creates(apps), options);
+    expect(result.succeeded).toBe(true);
+    expect(runtime.idsOf('read')).toEqual([]);
+    expect(runtime.idsOf('readAll')).toHaveLength(20);
+    expect(runtime.rounds.length).toBeLessThan(10);
   });
 
   it('fails a resource the runtime reports unhealthy, and skips its dependents', async () => {
@@ -294,6 +320,40 @@ describe('execute', () => {
     );
     const ends = journal.entries.flatMap((entry) => (entry.event === 'end' ? [entry.result.status] : []));
     expect(ends).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  });
+
+  it('recreates by deleting, then applying, each journaled as its own step', async () => {
+    const { runtime, journal, events, options } = setup();
+    const job = deployment('shop', 'migrate');
+    await runtime.apply(job);
+    runtime.calls.length = 0;
+    const live = new Map<string, LiveResource>([
+      [job.id, { object: job.attributes, immutableFields: ['spec.template'] }],
+    ]);
+    const prior = new Map<string, PriorResource>([[job.id, { resource: job, digest: 'sha256:old' }]]);
+    const result = await execute(plan(prior, [job], live, { allowRecreate: true }), options);
+    expect(result.outcomes.get(job.id)).toMatchObject({ action: 'recreate', status: 'succeeded' });
+    expect(runtime.calls.map((call) => call.method).slice(0, 2)).toEqual(['delete', 'apply']);
+    expect(journal.entries.map((entry) => `${entry.event} ${entry.step.operation}`)).toEqual([
+      'begin delete',
+      'end delete',
+      'begin apply',
+      'end apply',
+      'begin wait',
+      'end wait',
+    ]);
+    expect(events.map((event) => event.type)).toEqual(['start', 'applied', 'healthy']);
+  });
+
+  it('reports and journals failures with the Secret values of the plan redacted', async () => {
+    const { runtime, journal, events, options } = setup();
+    const creds = k8s('v1', 'Secret', 'shop', 'creds', { body: { stringData: { password: 's3cr3t-pw' } } });
+    runtime.refusals.set(creds.id, new Error('Invalid value: []interface {}{"s3cr3t-pw"}'));
+    const result = await execute(creates([creds]), options);
+    const message = `${creds.id}: apply failed: Invalid value: []interface {}{"***"}`;
+    expect(result.outcomes.get(creds.id)?.error?.message).toBe(message);
+    expect(journal.entries.at(-1)).toMatchObject({ event: 'end', result: { error: message } });
+    expect(JSON.stringify(events)).not.toContain('s3cr3t-pw');
   });
 
   it('journals a failed apply as begun and ended with the error', async () => {

@@ -9,7 +9,7 @@ import type {
 
 /** What the fake saw: each runtime call with the resource id, in call order. */
 export interface FakeCall {
-  method: 'apply' | 'delete' | 'read' | 'health' | 'dryRun';
+  method: 'apply' | 'delete' | 'read' | 'readAll' | 'health' | 'dryRun';
   id: string;
   resource: SpecResource;
   options?: ApplyOptions;
@@ -28,6 +28,8 @@ export class FakeRuntime implements Runtime {
   /** Ids whose apply (or delete) throws. */
   readonly failApply = new Set<string>();
   readonly failDelete = new Set<string>();
+  /** Errors that dry runs and applies of an id throw, as a server refusing the object would. */
+  readonly refusals = new Map<string, Error>();
   /** Health answers per id, one per poll; the last repeats. Default: healthy. */
   readonly healthSequences = new Map<string, HealthStatus[]>();
   /** Extra fields the "server" adds on apply, e.g. a Service's clusterIP. */
@@ -48,6 +50,8 @@ export class FakeRuntime implements Runtime {
   async dryRun(resource: SpecResource, options?: ApplyOptions): Promise<LiveObject> {
     this.calls.push({ method: 'dryRun', id: resource.id, resource, options });
     await this.#busy(options?.signal);
+    const refusal = this.refusals.get(resource.id);
+    if (refusal) throw refusal;
     return this.#stored(resource);
   }
 
@@ -55,6 +59,8 @@ export class FakeRuntime implements Runtime {
     this.calls.push({ method: 'apply', id: resource.id, resource, options });
     await this.#busy(options?.signal);
     if (this.failApply.has(resource.id)) throw new Error(`admission webhook denied ${resource.id}`);
+    const refusal = this.refusals.get(resource.id);
+    if (refusal) throw refusal;
     const stored = this.#stored(resource);
     this.objects.set(resource.id, stored);
     return stored;
@@ -98,5 +104,17 @@ export class FakeRuntime implements Runtime {
     } finally {
       this.inFlight -= 1;
     }
+  }
+}
+
+/** A FakeRuntime that also answers many reads in one call, as a runtime that lists does. */
+export class ListingFakeRuntime extends FakeRuntime {
+  /** The ids each `readAll` call asked for. */
+  readonly rounds: string[][] = [];
+
+  async readAll(resources: readonly SpecResource[]): Promise<Map<string, LiveObject | undefined>> {
+    this.rounds.push(resources.map((resource) => resource.id));
+    for (const resource of resources) this.calls.push({ method: 'readAll', id: resource.id, resource });
+    return new Map(resources.map((resource) => [resource.id, this.objects.get(resource.id)]));
   }
 }

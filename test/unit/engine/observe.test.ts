@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { resourceDigest } from '../../../src/engine/canonical.ts';
 import { observe } from '../../../src/engine/observe.ts';
 import type { PriorResource } from '../../../src/engine/planner.ts';
-import type { LiveObject, SpecResource } from '../../../src/runtimes/runtime.ts';
+import { KdeliverError } from '../../../src/errors.ts';
+import { ImmutableFieldsError, type LiveObject, type SpecResource } from '../../../src/runtimes/runtime.ts';
 import { FakeRuntime } from './fake-runtime.ts';
-import { configMap, deployment, service } from './resources.ts';
+import { configMap, deployment, k8s, service } from './resources.ts';
 
 const web = service('shop', 'web');
 const settings = configMap('shop', 'settings', { body: { data: { mode: 'one' } } });
@@ -58,5 +59,27 @@ describe('observe', () => {
     await observe([settings], prior('sha256:older-spec', digestOf(object)), options);
     await observe([settings], prior(resourceDigest(settings), 'changed-outside'), options);
     expect(runtime.idsOf('dryRun')).toEqual([settings.id, settings.id]);
+  });
+
+  it('notes the fields that cannot change when the dry run is refused for them', async () => {
+    const { runtime, runtimes } = await setup([app]);
+    runtime.refusals.set(
+      app.id,
+      new ImmutableFieldsError('spec.selector: field is immutable', ['spec.selector']),
+    );
+    const live = await observe([app], new Map(), { runtimes, concurrency: 4 });
+    expect(live.get(app.id)).toMatchObject({ immutableFields: ['spec.selector'] });
+    expect(live.get(app.id)?.dryRun).toBeUndefined();
+  });
+
+  it('keeps Secret values of the spec out of the notes of refused dry runs', async () => {
+    const creds = k8s('v1', 'Secret', 'shop', 'creds', { body: { stringData: { password: 's3cr3t-pw' } } });
+    const { runtime, runtimes } = await setup([creds]);
+    runtime.refusals.set(
+      creds.id,
+      new KdeliverError('input', 'K8S_OBJECT_INVALID', 'Invalid value: "s3cr3t-pw" (base64 czNjcjN0LXB3)'),
+    );
+    const live = await observe([creds], new Map(), { runtimes, concurrency: 4 });
+    expect(live.get(creds.id)?.noDryRun).toBe('the dry run failed: Invalid value: "***" (base64 ***)');
   });
 });

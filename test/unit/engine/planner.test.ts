@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resourceDigest, sha256Hex } from '../../../src/engine/canonical.ts';
-import { plan, type LiveResource, type PriorResource } from '../../../src/engine/planner.ts';
+import { plan, planBlockers, type LiveResource, type PriorResource } from '../../../src/engine/planner.ts';
 import type { LiveObject, SpecResource } from '../../../src/runtimes/runtime.ts';
 import { configMap, deployment, k8s, namespace } from './resources.ts';
 
@@ -138,6 +138,29 @@ describe('plan: prior × desired × live', () => {
     expect(adopt?.reason).toContain(note);
   });
 
+  it('recreates what changes fields that cannot change in place, only where allowed', () => {
+    const views: [string, LiveResource][] = [
+      [app.id, { object: stored(app), immutableFields: ['spec.selector'] }],
+    ];
+    const [blocked] = single([prior(app)], [app], views);
+    expect(blocked).toMatchObject({ action: 'recreate' });
+    expect(blocked?.blocked).toContain(`${app.id}: spec.selector cannot change in place`);
+    expect(blocked?.blocked).toContain('"kdeliver.io/recreate": "true"');
+    expect(blocked?.blocked).toContain('--allow-recreate');
+
+    const allowing = { ...app, extensions: { 'kdeliver.io/recreate': 'true' } };
+    const [byExtension] = single([prior(allowing)], [allowing], views);
+    expect(byExtension).toMatchObject({
+      action: 'recreate',
+      reason: 'spec.selector cannot change in place: deleted, then created again',
+    });
+    expect(byExtension?.blocked).toBeUndefined();
+
+    const byOption = plan(new Map([prior(app)]), [app], new Map(views), { allowRecreate: true });
+    expect(planBlockers(byOption)).toEqual([]);
+    expect(planBlockers(plan(new Map([prior(app)]), [app], new Map(views)))).toHaveLength(1);
+  });
+
   it('orders applies by the graph and deletes in reverse', () => {
     const ns = namespace('old');
     const settings = configMap('old', 'settings');
@@ -152,7 +175,8 @@ describe('plan: prior × desired × live', () => {
       'apps/v1:Deployment:new:app',
     ]);
     expect(result.delete.steps.map((step) => step.id)).toEqual([oldApp.id, settings.id, ns.id]);
-    expect(result.delete.graph.dependenciesOf(ns.id).sort()).toEqual([oldApp.id, settings.id]);
+    expect(result.delete.graph.dependsOn(ns.id, oldApp.id)).toBe(true);
+    expect(result.delete.graph.dependsOn(ns.id, settings.id)).toBe(true);
   });
 });
 

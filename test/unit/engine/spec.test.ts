@@ -43,6 +43,14 @@ describe('spec validation', () => {
     expect(parseSpec(json, 'spec.json', KNOWN).resources).toHaveLength(1);
   });
 
+  it('reads JSON text as JSON, where a repeated key keeps its last value', () => {
+    const json = `{"resources": [], "resources": [${JSON.stringify(namespace('shop'))}]}`;
+    expect(parseSpec(json, 'spec.json', KNOWN).resources).toHaveLength(1);
+    expect(() => parseSpec('{"resources": [], ', 'spec.json', KNOWN)).toThrow(
+      expect.objectContaining({ code: 'SPEC_SYNTAX' }),
+    );
+  });
+
   it('reports unparsable text as SPEC_SYNTAX', () => {
     expect(() => parseSpec('- id: [unclosed', 'spec.yaml', KNOWN)).toThrow(
       expect.objectContaining({ code: 'SPEC_SYNTAX', kind: 'input' }),

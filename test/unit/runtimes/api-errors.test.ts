@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiError } from '../../../src/runtimes/kubernetes/api-errors.ts';
 import { resourcePath } from '../../../src/runtimes/kubernetes/discovery.ts';
+import { ImmutableFieldsError } from '../../../src/runtimes/runtime.ts';
 
 const status = (code: number, message: string, causes?: unknown[]) => ({
   status: code,
@@ -43,6 +44,55 @@ describe('Kubernetes API errors', () => {
     expect(other).toMatchObject({ kind: 'operation', code: 'K8S_API_ERROR' });
     expect(other.message).toBe('reading id failed: <html>bad gateway</html> (HTTP 503)');
     expect(other.hint).toBeTruthy();
+  });
+});
+
+describe('immutable fields', () => {
+  it('names the fields that cannot change, without the values the server quotes', () => {
+    const error = apiError(
+      status(
+        422,
+        'Deployment.apps "web" is invalid: spec.selector: Invalid value: {...}: field is immutable',
+        [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'spec.selector',
+            message: 'Invalid value: {"matchLabels":{"app":"v2"}}: field is immutable',
+          },
+        ],
+      ),
+      'dry-run apply of',
+      'apps/v1:Deployment:shop:web',
+    );
+    expect(error).toBeInstanceOf(ImmutableFieldsError);
+    expect(error).toMatchObject({ kind: 'input', code: 'FIELD_IMMUTABLE', fields: ['spec.selector'] });
+    expect(error.message).toBe(
+      'dry-run apply of apps/v1:Deployment:shop:web failed: spec.selector: field is immutable',
+    );
+    expect(error.hint).toContain('--allow-recreate');
+  });
+
+  it('knows how Services and StatefulSets word it', () => {
+    const service = apiError(
+      status(422, 'Service "db" is invalid', [
+        { field: 'spec.clusterIPs[0]', message: 'Invalid value: ["10.0.0.7"]: may not change once set' },
+      ]),
+      'applying',
+      'v1:Service:shop:db',
+    );
+    expect(service).toMatchObject({ fields: ['spec.clusterIPs[0]'] });
+    const statefulSet = apiError(
+      status(422, 'StatefulSet.apps "db" is invalid', [
+        {
+          field: 'spec',
+          message:
+            "Forbidden: updates to statefulset spec for fields other than 'replicas', 'template' are forbidden",
+        },
+      ]),
+      'applying',
+      'apps/v1:StatefulSet:shop:db',
+    );
+    expect(statefulSet).toMatchObject({ code: 'FIELD_IMMUTABLE', fields: ['spec'] });
   });
 });
 

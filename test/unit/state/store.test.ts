@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JournalStep } from '../../../src/engine/journal.ts';
 import type { SpecResource } from '../../../src/runtimes/runtime.ts';
 import { StateStore, appliedDigest } from '../../../src/state/store.ts';
@@ -185,6 +185,29 @@ describe('release state store', () => {
     expect(seen).toEqual(ids.map(() => true));
     const records = await store.journalRecords(release.id);
     expect(records.map((r) => r.resourceId)).toEqual(ids);
+    store.close();
+  });
+
+  it('writes the records of one tick in one write', async () => {
+    const store = await StateStore.open(join(dir, 'state.db'), { create: true });
+    const release = await store.startRelease({
+      project: 'shop',
+      stack: 'prod',
+      packageDigest: 'sha256:aa',
+      operator: 'ops',
+    });
+    const journal = store.journal(release.id);
+    const writes = vi.spyOn(store, 'appendJournal');
+    const step = { id: config.id, operation: 'apply' as const, action: 'create' as const, resource: config };
+    await Promise.all([
+      journal.end(step, { status: 'succeeded' }),
+      journal.begin({ ...step, operation: 'wait' }),
+    ]);
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect((await store.journalRecords(release.id)).map((r) => `${r.phase} ${r.step}`)).toEqual([
+      'end apply',
+      'begin wait',
+    ]);
     store.close();
   });
 
