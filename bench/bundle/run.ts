@@ -14,19 +14,22 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { CLI, runProgram, type CliResult } from '../../test/helpers/cli.ts';
-import { makeImage, pushImage, type RegistryTarget } from '../../test/helpers/oci-images.ts';
+import { CLI } from '../../test/helpers/cli.ts';
+import {
+  mb,
+  measured,
+  median,
+  pushImages,
+  round,
+  run,
+  sandboxEnv,
+  timed,
+  type Measurement,
+} from '../shared/harness.ts';
 
 const SANDBOX_DIR = '/tmp/bench-sandbox';
-/** Layers of at most this size, as real images split their content. */
-const MAX_LAYER_BYTES = 64 * 1024 * 1024;
 const GOAL_RATIO = 0.8;
 const GOAL_RSS_MB = 256;
-
-interface Measurement {
-  seconds: number;
-  peakRssMb: number;
-}
 
 const { values } = parseArgs({
   options: {
@@ -39,57 +42,6 @@ const { values } = parseArgs({
 const imageCount = Number(values.images);
 const totalBytes = Number(values['total-mb']) * 1e6;
 const runs = Number(values.runs);
-
-async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
-  const result = await runProgram(command, args, { env: { ...process.env, ...env } });
-  if (result.code !== 0)
-    throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-  return result;
-}
-
-/** Runs a command under GNU time: wall-clock seconds and peak RSS of the process. */
-async function measured(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Measurement> {
-  const started = performance.now();
-  const result = await run('/usr/bin/time', ['-v', command, ...args], env);
-  const seconds = (performance.now() - started) / 1000;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
-  return { seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN };
-}
-
-async function timed(command: string, args: string[]): Promise<number> {
-  const started = performance.now();
-  await run(command, args);
-  return (performance.now() - started) / 1000;
-}
-
-async function sandboxEnv(): Promise<Record<string, string>> {
-  const { KDELIVER_SOURCE_REGISTRY, KDELIVER_SOURCE_REGISTRY_CA } = process.env;
-  if (KDELIVER_SOURCE_REGISTRY && KDELIVER_SOURCE_REGISTRY_CA)
-    return { KDELIVER_SOURCE_REGISTRY, KDELIVER_SOURCE_REGISTRY_CA };
-  process.stderr.write(`Starting a sandbox in ${SANDBOX_DIR}…\n`);
-  await run(process.execPath, [CLI, 'sandbox', 'up', '--dir', SANDBOX_DIR]);
-  const env = await run(process.execPath, [CLI, 'sandbox', 'env', '--dir', SANDBOX_DIR, '--json']);
-  return JSON.parse(env.stdout) as Record<string, string>;
-}
-
-/** Pushes `imageCount` images of random layers totalling about `totalBytes`; returns their references. */
-async function pushImages(target: RegistryTarget): Promise<string[]> {
-  const perImage = Math.ceil(totalBytes / imageCount);
-  const layers = Math.ceil(perImage / MAX_LAYER_BYTES);
-  const tag = Date.now().toString(36);
-  const references: string[] = [];
-  for (let i = 0; i < imageCount; i++) {
-    const image = await makeImage(
-      { os: 'linux', architecture: 'amd64' },
-      Array.from({ length: layers }, () => Math.ceil(perImage / layers)),
-    );
-    await pushImage(target, `bench/app-${i}`, tag, [image]);
-    references.push(`${target.host}/bench/app-${i}:${tag}`);
-    process.stderr.write(`pushed ${i + 1}/${imageCount}\r`);
-  }
-  process.stderr.write('\n');
-  return references;
-}
 
 function spec(references: string[]): string {
   return stringify(
@@ -104,15 +56,6 @@ function spec(references: string[]): string {
       },
     })),
   );
-}
-
-const mb = (bytes: number) => bytes / 1e6;
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The baseline build: skopeo into a fresh OCI layout, then tar with zstd, then the file's digest. */
@@ -158,12 +101,12 @@ function report(label: string, kdeliver: Measurement[], baseline: number[], pack
 }
 
 async function main(): Promise<void> {
-  const env = await sandboxEnv();
+  const env = await sandboxEnv(SANDBOX_DIR, ['KDELIVER_SOURCE_REGISTRY', 'KDELIVER_SOURCE_REGISTRY_CA']);
   const target = { host: env.KDELIVER_SOURCE_REGISTRY!, ca: env.KDELIVER_SOURCE_REGISTRY_CA! };
   const work = await mkdtemp(join(tmpdir(), 'kdeliver-bench-'));
   try {
     process.stderr.write(`Pushing ${imageCount} images, ${mb(totalBytes)} MB in all…\n`);
-    const references = await pushImages(target);
+    const references = await pushImages(target, { count: imageCount, totalBytes });
     const specFile = join(work, 'bench.yaml');
     await writeFile(specFile, spec(references));
     await run(process.execPath, [CLI, 'keys', 'generate', '--out', work]);

@@ -10,7 +10,8 @@ import { SUPPORTED_RUNTIME_TYPES, parseSpec } from '../engine/spec.ts';
 import { KdeliverError, messageOf } from '../errors.ts';
 import type { CatalogStack } from '../state/catalog.ts';
 import { isSafeEntryName, SPECS_DIR } from './format.ts';
-import type { SpecFile } from './package-writer.ts';
+import type { CompiledKonfigStack } from './konfig-stacks.ts';
+import type { PackageFile } from './package-writer.ts';
 import type { StackResources } from './workload-images.ts';
 
 export interface SpecInput {
@@ -20,7 +21,7 @@ export interface SpecInput {
 
 export interface LoadedSpecs {
   stacks: CatalogStack[];
-  specs: SpecFile[];
+  specs: PackageFile[];
   resources: StackResources[];
 }
 
@@ -61,38 +62,71 @@ async function readSpec(input: SpecInput): Promise<string> {
   }
 }
 
-/** Reads and validates every spec; all of them are checked before the first image is resolved. */
-export async function loadSpecs(inputs: readonly SpecInput[]): Promise<LoadedSpecs> {
-  const seen = new Set<string>();
-  for (const { stack } of inputs) {
-    if (seen.has(stack))
-      throw new KdeliverError('usage', 'STACK_DUPLICATE', `two specs make stack ${stack}`, {
-        hint: 'Give every spec its own stack name: --spec NAME=FILE.',
+/** One stack's spec text and where it came from: a spec file or a Konfig stack directory. */
+interface StackSpec {
+  stack: string;
+  origin: string;
+  text: string;
+  extension: '.json' | '.yaml';
+}
+
+function checkStackNames(specs: readonly StackSpec[]): void {
+  const seen = new Map<string, string>();
+  for (const { stack, origin } of specs) {
+    const other = seen.get(stack);
+    if (other !== undefined)
+      throw new KdeliverError('usage', 'STACK_DUPLICATE', `${other} and ${origin} both make stack ${stack}`, {
+        hint: 'Give every stack its own name: --spec NAME=FILE, or `name:` in the stack.yaml of a Konfig stack; or build them into separate packages.',
       });
-    seen.add(stack);
+    seen.set(stack, origin);
   }
-  const loaded = await Promise.all(
-    inputs.map(async (input) => {
-      const text = await readSpec(input);
-      const { resources } = parseSpec(text, input.path, SUPPORTED_RUNTIME_TYPES);
-      const specPath = `${input.stack}/spec${extname(input.path) === '.json' ? '.json' : '.yaml'}`;
-      const stack: CatalogStack = {
-        name: input.stack,
-        resources: resources.map((resource) => {
-          const id = kubernetesIdOf(resource);
-          return {
-            id: resource.id,
-            kind: id?.kind ?? resource.type,
-            namespace: id?.namespace ?? null,
-            dependsOn: resource.dependsOn ?? [],
-            specPath: `${SPECS_DIR}${specPath}`,
-          };
-        }),
-        validations: [],
-      };
-      return { stack, spec: { path: specPath, content: text }, resources: { name: input.stack, resources } };
-    }),
-  );
+}
+
+/**
+ * Reads and validates every spec (the spec files, and those compiled from Konfig stacks);
+ * all of them are checked before the first image is resolved.
+ */
+export async function loadSpecs(
+  files: readonly SpecInput[],
+  konfigStacks: readonly CompiledKonfigStack[] = [],
+): Promise<LoadedSpecs> {
+  const inputs: StackSpec[] = [
+    ...(await Promise.all(
+      files.map(async (input) => ({
+        stack: input.stack,
+        origin: input.path,
+        text: await readSpec(input),
+        extension: extname(input.path) === '.json' ? ('.json' as const) : ('.yaml' as const),
+      })),
+    )),
+    ...konfigStacks.map((stack) => ({
+      stack: stack.name,
+      origin: `Konfig stack ${stack.path}`,
+      text: stack.spec,
+      extension: '.yaml' as const,
+    })),
+  ];
+  checkStackNames(inputs);
+  const loaded = inputs.map((input) => {
+    const { text } = input;
+    const { resources } = parseSpec(text, input.origin, SUPPORTED_RUNTIME_TYPES);
+    const specPath = `${input.stack}/spec${input.extension}`;
+    const stack: CatalogStack = {
+      name: input.stack,
+      resources: resources.map((resource) => {
+        const id = kubernetesIdOf(resource);
+        return {
+          id: resource.id,
+          kind: id?.kind ?? resource.type,
+          namespace: id?.namespace ?? null,
+          dependsOn: resource.dependsOn ?? [],
+          specPath: `${SPECS_DIR}${specPath}`,
+        };
+      }),
+      validations: [],
+    };
+    return { stack, spec: { path: specPath, content: text }, resources: { name: input.stack, resources } };
+  });
   return {
     stacks: loaded.map((l) => l.stack),
     specs: loaded.map((l) => l.spec),

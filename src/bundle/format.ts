@@ -3,16 +3,30 @@
  * (`kdeliver.json`) with its strict validation. Everything a reader trusts about a
  * package is checked here or by the signature over these exact bytes.
  */
+import semver from 'semver';
 import { KdeliverError } from '../errors.ts';
 import type { Platform } from './blob-source.ts';
 
-export const FORMAT_VERSION = 1;
+/**
+ * The newest format version this kdeliver reads and writes. A package carries the lowest
+ * version that has what it uses, so packages without Konfig stacks stay readable by
+ * kdeliver versions that know only version 1.
+ */
+export const FORMAT_VERSION = 2;
+/**
+ * The version that added Konfig stacks (`sources/` entries and stack `project`, `path`,
+ * `variables`, `options`) and `requires`, which a reader that does not know it must not
+ * ignore.
+ */
+export const KONFIG_FORMAT_VERSION = 2;
+export type FormatVersion = 1 | 2;
 
 export const MANIFEST_ENTRY = 'kdeliver.json';
 export const SIGNATURE_ENTRY = 'kdeliver.json.sig';
 export const SIGSTORE_ENTRY = 'kdeliver.sigstore.json';
 export const CATALOG_ENTRY = 'state.db';
 export const SPECS_DIR = 'specs/';
+export const SOURCES_DIR = 'sources/';
 export const LAYOUT_DIR = 'images/';
 export const LAYOUT_MARKER_ENTRY = `${LAYOUT_DIR}oci-layout`;
 export const LAYOUT_INDEX_ENTRY = `${LAYOUT_DIR}index.json`;
@@ -48,8 +62,37 @@ export interface ManifestStack {
   resources: number;
 }
 
+/** A required option of a Konfig stack: the site gives its value at install. */
+export interface StackVariable {
+  name: string;
+  /** The KCL `type=` of the option (`str`, `int`, …), when it declares one. */
+  type?: string;
+  help?: string;
+}
+
+/** A stack compiled from a Konfig stack directory, whose sources are under `sources/<name>/`. */
+export interface KonfigManifestStack extends ManifestStack {
+  /** The Konfig project's name. */
+  project: string;
+  /** The stack directory relative to the `kcl.mod` root, with `/`, e.g. `shop/dev`. */
+  path: string;
+  /** The required options the program called, by name. */
+  variables: StackVariable[];
+  /** The values the build gave the other options the program called, by name; the site reuses them. */
+  options: Record<string, unknown>;
+}
+
+export interface PackageRequirements {
+  kubernetes?: string;
+}
+
+/** A semver range of Kubernetes versions, e.g. `>=1.30 <1.38`. */
+export function isKubernetesRange(text: string): boolean {
+  return semver.validRange(text) !== null;
+}
+
 export interface PackageManifest {
-  formatVersion: typeof FORMAT_VERSION;
+  formatVersion: FormatVersion;
   name: string;
   version: string;
   /** RFC 3339 UTC, taken from the build input so that builds are reproducible. */
@@ -57,7 +100,9 @@ export interface PackageManifest {
   builder: { name: 'kdeliver'; version: string };
   /** Null only for packages built with --unsigned. */
   signer: { keyFingerprint: string } | null;
-  stacks: ManifestStack[];
+  /** What the site must run: `kubernetes`, a semver range of API server versions. */
+  requires?: PackageRequirements;
+  stacks: (ManifestStack | KonfigManifestStack)[];
   images: ManifestImage[];
   /** Every entry after the signature entries, in the exact order of the tar stream. */
   entries: ManifestEntry[];
@@ -79,6 +124,23 @@ export function isSafeEntryName(name: string): boolean {
 
 export function blobEntryName(digest: string): string {
   return `${BLOBS_DIR}${digest.slice('sha256:'.length)}`;
+}
+
+export function isKonfigStack(stack: ManifestStack): stack is KonfigManifestStack {
+  return 'project' in stack;
+}
+
+/** The entry of a Konfig stack's source file, `path` being relative to the `kcl.mod` root. */
+export function sourceEntryName(stack: string, path: string): string {
+  return `${SOURCES_DIR}${stack}/${path}`;
+}
+
+/** The stack and root-relative path of a `sources/` entry; undefined for other entries. */
+export function sourceOfEntry(entry: string): { stack: string; path: string } | undefined {
+  if (!entry.startsWith(SOURCES_DIR)) return undefined;
+  const rest = entry.slice(SOURCES_DIR.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? undefined : { stack: rest.slice(0, slash), path: rest.slice(slash + 1) };
 }
 
 function invalid(detail: string): KdeliverError {
@@ -121,6 +183,48 @@ function platform(value: unknown, where: string): Platform {
     : { os, architecture, variant: string(raw.variant, `${where}.variant`) };
 }
 
+function konfigFields(stack: Json, where: string): Omit<KonfigManifestStack, keyof ManifestStack> {
+  const path = string(stack.path, `${where}.path`);
+  if (!isSafeEntryName(path)) throw invalid(`${where}.path is not a safe relative path: ${path}`);
+  const names = new Set<string>();
+  const variables = array(stack.variables, `${where}.variables`).map((value, j) => {
+    const at = `${where}.variables[${j}]`;
+    const variable = object(value, at);
+    const name = string(variable.name, `${at}.name`);
+    if (names.has(name)) throw invalid(`${at}.name ${name} is listed twice`);
+    names.add(name);
+    return {
+      name,
+      ...(variable.type === undefined ? {} : { type: string(variable.type, `${at}.type`) }),
+      ...(variable.help === undefined ? {} : { help: string(variable.help, `${at}.help`) }),
+    };
+  });
+  const options = object(stack.options, `${where}.options`);
+  const both = Object.keys(options).find((name) => names.has(name));
+  if (both !== undefined) throw invalid(`${where}: ${both} is both a variable and an option`);
+  return { project: string(stack.project, `${where}.project`), path, variables, options };
+}
+
+/** Every `sources/` entry belongs to a Konfig stack, and every Konfig stack has its `kcl.mod`. */
+function checkSources(stacks: readonly ManifestStack[], entries: readonly ManifestEntry[]): void {
+  const names = new Set<string>();
+  for (const stack of stacks) {
+    if (names.has(stack.name)) throw invalid(`stack ${stack.name} is listed twice`);
+    names.add(stack.name);
+  }
+  const konfig = new Set(stacks.filter(isKonfigStack).map((stack) => stack.name));
+  const paths = new Set(entries.map((entry) => entry.path));
+  for (const entry of entries) {
+    const source = sourceOfEntry(entry.path);
+    if (entry.path.startsWith(SOURCES_DIR) && !(source && konfig.has(source.stack)))
+      throw invalid(`entry ${entry.path} is not the source of a Konfig stack`);
+  }
+  for (const stack of konfig) {
+    if (!paths.has(sourceEntryName(stack, 'kcl.mod')))
+      throw invalid(`Konfig stack ${stack} has no ${sourceEntryName(stack, 'kcl.mod')}`);
+  }
+}
+
 /**
  * Parses manifest bytes and checks every field a reader relies on. Called only after the
  * signature over these bytes has been checked (or explicitly skipped).
@@ -133,11 +237,12 @@ export function parseManifest(bytes: Buffer): PackageManifest {
     throw invalid(`not JSON (${(error as Error).message})`);
   }
   const raw = object(parsed, 'the manifest');
-  if (raw.formatVersion !== FORMAT_VERSION) {
+  const formatVersion = raw.formatVersion as FormatVersion;
+  if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > FORMAT_VERSION) {
     throw new KdeliverError(
       'verification',
       'PACKAGE_FORMAT_UNSUPPORTED',
-      `${MANIFEST_ENTRY}: format version ${JSON.stringify(raw.formatVersion)} is not supported (this kdeliver reads version ${FORMAT_VERSION})`,
+      `${MANIFEST_ENTRY}: format version ${JSON.stringify(raw.formatVersion)} is not supported (this kdeliver reads versions 1 to ${FORMAT_VERSION})`,
       { hint: 'Use the kdeliver version that built the package, or a newer one.' },
     );
   }
@@ -186,24 +291,42 @@ export function parseManifest(bytes: Buffer): PackageManifest {
   });
   const stacks = array(raw.stacks, 'stacks').map((value, i) => {
     const stack = object(value, `stacks[${i}]`);
-    return {
+    const plain = {
       name: string(stack.name, `stacks[${i}].name`),
       resources: size(stack.resources, `stacks[${i}].resources`),
     };
+    if (stack.project === undefined) return plain;
+    if (formatVersion < KONFIG_FORMAT_VERSION)
+      throw invalid(`stacks[${i}] is a Konfig stack, which format version ${formatVersion} does not have`);
+    return { ...plain, ...konfigFields(stack, `stacks[${i}]`) };
   });
+  checkSources(stacks, entries);
   const created = string(raw.created, 'created');
   if (Number.isNaN(Date.parse(created))) throw invalid(`created is not a date: ${created}`);
+  const requires = raw.requires === undefined ? undefined : requirements(raw.requires, formatVersion);
   return {
-    formatVersion: FORMAT_VERSION,
+    formatVersion,
     name: string(raw.name, 'name'),
     version: string(raw.version, 'version'),
     created,
     builder: { name: 'kdeliver', version: string(builder.version, 'builder.version') },
     signer,
+    ...(requires ? { requires } : {}),
     stacks,
     images,
     entries,
   };
+}
+
+function requirements(value: unknown, formatVersion: FormatVersion): PackageRequirements {
+  if (formatVersion < KONFIG_FORMAT_VERSION)
+    throw invalid(`requires is not part of format version ${formatVersion}`);
+  const raw = object(value, 'requires');
+  if (raw.kubernetes === undefined) return {};
+  const kubernetes = string(raw.kubernetes, 'requires.kubernetes');
+  if (!isKubernetesRange(kubernetes))
+    throw invalid(`requires.kubernetes is not a version range: ${kubernetes}`);
+  return { kubernetes };
 }
 
 /** The canonical manifest bytes: the writer signs exactly these. */

@@ -4,7 +4,7 @@
  */
 import { KdeliverError } from '../errors.ts';
 import { queryCatalog, summarizeCatalog, type CatalogSummary, type QueryResult } from '../state/catalog.ts';
-import { CATALOG_ENTRY, type ManifestImage } from './format.ts';
+import { CATALOG_ENTRY, isKonfigStack, type KonfigManifestStack, type ManifestImage } from './format.ts';
 import { openPackage, type OpenPackageOptions } from './package-reader.ts';
 
 /** The catalog is small; a bound keeps a hostile package from filling memory. */
@@ -19,9 +19,12 @@ export interface PackageInspection {
   builder: string;
   /** Fingerprint of the key the manifest names as its signer; null for unsigned packages. */
   signer: string | null;
+  /** The Kubernetes versions it supports (a semver range); any when null. */
+  kubernetesVersions: string | null;
   /** Whether that signature was checked against a key given by the user. */
   signatureVerified: boolean;
-  stacks: CatalogSummary['stacks'];
+  /** Konfig stacks also carry their manifest fields: project, path, variables, options. */
+  stacks: (CatalogSummary['stacks'][number] & Partial<Omit<KonfigManifestStack, 'name' | 'resources'>>)[];
   images: ManifestImage[];
   validations: CatalogSummary['validations'];
 }
@@ -64,8 +67,14 @@ export async function inspectPackage(path: string, options: OpenPackageOptions):
     created: manifest.created,
     builder: `${manifest.builder.name} ${manifest.builder.version}`,
     signer: manifest.signer?.keyFingerprint ?? null,
+    kubernetesVersions: manifest.requires?.kubernetes ?? null,
     signatureVerified: opened.verifiedKey !== null,
-    stacks: summary.stacks,
+    stacks: summary.stacks.map((stack) => {
+      const listed = manifest.stacks.find((candidate) => candidate.name === stack.name);
+      if (!listed || !isKonfigStack(listed)) return stack;
+      const { project, path, variables, options } = listed;
+      return { ...stack, project, path, variables, options };
+    }),
     images: manifest.images,
     validations: summary.validations,
   };

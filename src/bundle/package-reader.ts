@@ -79,11 +79,11 @@ interface SignatureParts {
   sigstoreBundle: Buffer;
 }
 
-function checkSignature(
+async function checkSignature(
   manifestBytes: Buffer,
   parts: SignatureParts | null,
   options: OpenPackageOptions,
-): string | null {
+): Promise<string | null> {
   if (!options.publicKey) {
     options.onWarning?.(
       '--insecure-skip-verify: the package signature is NOT checked; anyone could have built this package.',
@@ -115,7 +115,7 @@ function checkSignature(
       `${SIGNATURE_ENTRY} does not verify ${MANIFEST_ENTRY} with key ${fingerprint}`,
       'The package was signed with another key or tampered with; check --key, or get a fresh copy from its builder.',
     );
-  verifySigstoreBundle(parts.sigstoreBundle, manifestBytes, options.publicKey, SIGSTORE_ENTRY);
+  await verifySigstoreBundle(parts.sigstoreBundle, manifestBytes, options.publicKey, SIGSTORE_ENTRY);
   return fingerprint;
 }
 
@@ -169,7 +169,7 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
       parts = { signature, sigstoreBundle };
       header = await tar.next();
     }
-    const verifiedKey = checkSignature(manifestBytes, parts, options);
+    const verifiedKey = await checkSignature(manifestBytes, parts, options);
     const manifest = parseManifest(manifestBytes);
     if (verifiedKey && manifest.signer?.keyFingerprint !== verifiedKey)
       throw refused(

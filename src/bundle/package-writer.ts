@@ -13,8 +13,8 @@ import { compress, type Compression } from './compression.ts';
 import {
   blobEntryName,
   CATALOG_ENTRY,
-  FORMAT_VERSION,
   isSafeEntryName,
+  KONFIG_FORMAT_VERSION,
   LAYOUT_INDEX_ENTRY,
   LAYOUT_MARKER_ENTRY,
   MANIFEST_ENTRY,
@@ -22,21 +22,31 @@ import {
   serializeManifest,
   SIGNATURE_ENTRY,
   SIGSTORE_ENTRY,
+  sourceEntryName,
   SPECS_DIR,
+  type KonfigManifestStack,
+  type PackageRequirements,
   type ManifestEntry,
   type ManifestImage,
+  type ManifestStack,
   type PackageManifest,
 } from './format.ts';
 import { keyFingerprint, signBytes, type PackageSigner } from './keys.ts';
-import { fixedSizeChunks } from './oci/chunks.ts';
 import { writePackageFiles } from './parts.ts';
 import { createSigstoreBundle } from './sigstore.ts';
 import { BLOCK_SIZE, encodeHeader, paddingSize } from './tar-header.ts';
 
-export interface SpecFile {
-  /** Path under specs/, e.g. `shop/apps-v1-deployment-web.yaml`. */
+/** A small file the package holds under a directory of its own (specs/, sources/). */
+export interface PackageFile {
+  /** Path under that directory, e.g. `shop/spec.yaml`. */
   path: string;
   content: string | Uint8Array;
+}
+
+/** What the package says about a stack compiled from a Konfig stack directory. */
+export interface KonfigStackFiles extends Omit<KonfigManifestStack, 'resources'> {
+  /** Every file the stack compiles from, by path relative to the `kcl.mod` root. */
+  sources: PackageFile[];
 }
 
 export interface WritePackageOptions {
@@ -45,13 +55,16 @@ export interface WritePackageOptions {
   /** Recorded as the build time; take it from SOURCE_DATE_EPOCH to keep builds reproducible. */
   created: Date;
   stacks: CatalogStack[];
-  specs: SpecFile[];
+  specs: PackageFile[];
+  /** The stacks among `stacks` that were compiled from Konfig stack directories. */
+  konfigStacks?: KonfigStackFiles[];
   images: ImageBlobSource;
   compression: Compression;
   /** Bytes per part; undefined writes one file. */
   splitSize?: number;
   /** Null writes an unsigned package, which every consumer refuses unless told to skip verification. */
   signer: PackageSigner | null;
+  requires?: PackageRequirements;
 }
 
 export interface WrittenPackage {
@@ -62,12 +75,6 @@ export interface WrittenPackage {
   /** `sha256:<hex>` of the written bytes, parts concatenated: what `sha256sum` gives for the file. */
   digest: string;
 }
-
-/**
- * Blob bodies arrive in socket-sized pieces (16 KiB TLS records); the compressor runs one
- * thread-pool job per write and the file one syscall, so they are fed 1 MiB at a time.
- */
-const WRITE_CHUNK_SIZE = 1024 * 1024;
 
 const BLOB_ORDER: Record<PackageBlob['role'], number> = { layer: 0, config: 0, manifest: 1, index: 2 };
 
@@ -158,25 +165,42 @@ function describeImages(images: readonly PackageImage[]): { manifestImages: Mani
   return { manifestImages, index: Buffer.from(`${JSON.stringify(index, null, 2)}\n`) };
 }
 
-function specEntries(specs: SpecFile[]): SmallEntry[] {
-  const entries = specs
-    .map((spec) => ({ path: `${SPECS_DIR}${spec.path}`, body: Buffer.from(spec.content) }))
+/** Small entries sorted by name; `what` names them in errors (`SPEC`, `SOURCE`). */
+function sortedEntries(files: PackageFile[], what: string): SmallEntry[] {
+  const entries = files
+    .map((file) => ({ path: file.path, body: Buffer.from(file.content) }))
     .sort((a, b) => compareStrings(a.path, b.path));
   entries.forEach((entry, i) => {
     if (!isSafeEntryName(entry.path))
       throw inputError(
-        'SPEC_PATH_INVALID',
-        `spec path ${entry.path} is not a safe relative path`,
-        'Use plain relative paths without `..`, leading dots or odd characters.',
+        `${what}_PATH_INVALID`,
+        `${what.toLowerCase()} path ${entry.path} is not a safe relative path`,
+        'Use plain relative paths without `..`, leading dots or odd characters, at most 255 bytes long.',
       );
     if (entries[i + 1]?.path === entry.path)
       throw inputError(
-        'SPEC_PATH_DUPLICATE',
-        `spec path ${entry.path} is given twice`,
-        'Give every spec file a distinct path.',
+        `${what}_PATH_DUPLICATE`,
+        `${what.toLowerCase()} path ${entry.path} is given twice`,
+        'Give every file a distinct path.',
       );
   });
   return entries;
+}
+
+function manifestStacks(
+  stacks: readonly CatalogStack[],
+  konfigStacks: readonly KonfigStackFiles[],
+): (ManifestStack | KonfigManifestStack)[] {
+  const konfig = new Map(konfigStacks.map((stack) => [stack.name, stack]));
+  return stacks
+    .map((stack) => {
+      const plain = { name: stack.name, resources: stack.resources.length };
+      const compiled = konfig.get(stack.name);
+      if (!compiled) return plain;
+      const { project, path, variables, options } = compiled;
+      return { ...plain, project, path, variables, options };
+    })
+    .sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Hashes and counts a stream as it passes, so the file's digest costs no second read. */
@@ -224,8 +248,18 @@ export async function writePackage(output: string, options: WritePackageOptions)
   const blobs = orderBlobs(options.images.images);
   const { manifestImages, index } = describeImages(options.images.images);
   const catalog = Buffer.from(await createCatalog(options.stacks, manifestImages));
+  const konfigStacks = options.konfigStacks ?? [];
   const small: SmallEntry[] = [
-    ...specEntries(options.specs),
+    ...sortedEntries(
+      options.specs.map((spec) => ({ ...spec, path: `${SPECS_DIR}${spec.path}` })),
+      'SPEC',
+    ),
+    ...sortedEntries(
+      konfigStacks.flatMap((stack) =>
+        stack.sources.map((file) => ({ ...file, path: sourceEntryName(stack.name, file.path) })),
+      ),
+      'SOURCE',
+    ),
     { path: CATALOG_ENTRY, body: catalog },
     { path: LAYOUT_MARKER_ENTRY, body: Buffer.from('{"imageLayoutVersion":"1.0.0"}\n') },
     { path: LAYOUT_INDEX_ENTRY, body: index },
@@ -239,15 +273,14 @@ export async function writePackage(output: string, options: WritePackageOptions)
     })),
   ];
   const manifest: PackageManifest = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: konfigStacks.length > 0 || options.requires ? KONFIG_FORMAT_VERSION : 1,
     name: options.name,
     version: options.version,
     created: options.created.toISOString(),
     builder: { name: 'kdeliver', version: KDELIVER_VERSION },
     signer: options.signer ? { keyFingerprint: keyFingerprint(options.signer.publicKey) } : null,
-    stacks: options.stacks
-      .map((stack) => ({ name: stack.name, resources: stack.resources.length }))
-      .sort((a, b) => compareStrings(a.name, b.name)),
+    ...(options.requires ? { requires: options.requires } : {}),
+    stacks: manifestStacks(options.stacks, konfigStacks),
     images: manifestImages,
     entries,
   };
@@ -259,7 +292,7 @@ export async function writePackage(output: string, options: WritePackageOptions)
       { path: SIGNATURE_ENTRY, body: Buffer.from(`${signature.toString('base64')}\n`) },
       {
         path: SIGSTORE_ENTRY,
-        body: await createSigstoreBundle(manifestBytes, signature, options.signer.publicKey),
+        body: createSigstoreBundle(manifestBytes, signature, options.signer.publicKey),
       },
     );
   }
@@ -274,7 +307,7 @@ export async function writePackage(output: string, options: WritePackageOptions)
   const written = { size: 0, hash: createHash('sha256') };
   try {
     files = await writePackageFiles(
-      measured(compress(options.compression, fixedSizeChunks(tarStream(), WRITE_CHUNK_SIZE)), written),
+      measured(compress(options.compression, tarStream()), written),
       output,
       options.splitSize,
     );

@@ -2,13 +2,12 @@
  * A sigstore bundle for the manifest, so that sigstore tooling can check a package
  * offline with the same public key. It is a message-signature bundle with a public-key
  * hint (the key fingerprint) and no certificate, transparency-log entry or timestamp:
- * built with @sigstore/sign's MessageSignatureBundleBuilder and no witnesses, checked
- * with @sigstore/verify against trust material holding only that public key.
+ * the JSON @sigstore/sign's MessageSignatureBundleBuilder writes with no witnesses
+ * (written here: that library and its network clients cost a build 20 MB of memory),
+ * checked with @sigstore/verify against trust material holding only that public key.
  */
-import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
-import { MessageSignatureBundleBuilder } from '@sigstore/sign';
-import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import type { KeyObject } from 'node:crypto';
+import type { TrustMaterial } from '@sigstore/verify';
+import { createHash, type KeyObject } from 'node:crypto';
 import { KdeliverError, messageOf } from '../errors.ts';
 import { keyFingerprint } from './keys.ts';
 
@@ -16,29 +15,19 @@ import { keyFingerprint } from './keys.ts';
  * The serialized bundle for `manifest`, carrying `signature` (the same DER signature as
  * kdeliver.json.sig, so both entries attest the same act of signing).
  */
-export async function createSigstoreBundle(
-  manifest: Buffer,
-  signature: Buffer,
-  publicKey: KeyObject,
-): Promise<Buffer> {
-  const builder = new MessageSignatureBundleBuilder({
-    witnesses: [],
-    signer: {
-      sign: async (data) => {
-        if (!data.equals(manifest)) throw new Error('sigstore asked to sign bytes other than the manifest');
-        return {
-          signature,
-          key: {
-            $case: 'publicKey',
-            publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-            hint: keyFingerprint(publicKey),
-          },
-        };
+export function createSigstoreBundle(manifest: Buffer, signature: Buffer, publicKey: KeyObject): Buffer {
+  const bundle = {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2',
+    verificationMaterial: { publicKey: { hint: keyFingerprint(publicKey) }, timestampVerificationData: {} },
+    messageSignature: {
+      messageDigest: {
+        algorithm: 'SHA2_256',
+        digest: createHash('sha256').update(manifest).digest('base64'),
       },
+      signature: signature.toString('base64'),
     },
-  });
-  const bundle = await builder.create({ data: manifest });
-  return Buffer.from(`${JSON.stringify(bundleToJSON(bundle), null, 2)}\n`);
+  };
+  return Buffer.from(`${JSON.stringify(bundle, null, 2)}\n`);
 }
 
 function offlineTrust(publicKey: KeyObject): TrustMaterial {
@@ -56,12 +45,17 @@ function offlineTrust(publicKey: KeyObject): TrustMaterial {
 }
 
 /** Checks a serialized bundle against the manifest bytes and the public key, without network. */
-export function verifySigstoreBundle(
+export async function verifySigstoreBundle(
   serialized: Buffer,
   manifest: Buffer,
   publicKey: KeyObject,
   entryName: string,
-): void {
+): Promise<void> {
+  // Loaded only by readers: writers need neither.
+  const [{ bundleFromJSON }, { toSignedEntity, Verifier }] = await Promise.all([
+    import('@sigstore/bundle'),
+    import('@sigstore/verify'),
+  ]);
   try {
     const bundle = bundleFromJSON(JSON.parse(serialized.toString('utf8')));
     const verifier = new Verifier(offlineTrust(publicKey), {

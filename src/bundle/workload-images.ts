@@ -95,6 +95,31 @@ export function normalizeImageReference(text: string, where: string): string {
   }
 }
 
+/** Prefixes of the `--image` sources read from local files (skopeo's transport syntax). */
+const LOCAL_TRANSPORTS = ['oci:', 'docker-archive:'];
+
+export function isLocalImageSource(text: string): boolean {
+  return LOCAL_TRANSPORTS.some((prefix) => text.startsWith(prefix));
+}
+
+/**
+ * The reference a local image is delivered under: the name its source stores it under
+ * (`oci:DIR:NAME`'s ref.name, a docker-archive's tag), which must name a repository.
+ */
+export function localImageReference(source: string, name: string | undefined): string {
+  // A bare tag (`oci:DIR:1.0`, as skopeo writes by default) has neither `/` nor `:`.
+  if (name === undefined || !/[/:]/.test(name))
+    throw new KdeliverError(
+      'input',
+      'IMAGE_NAME_MISSING',
+      `--image ${source}: ${name === undefined ? 'the image has no name' : `its name ${JSON.stringify(name)} is only a tag`}, so the package cannot say which repository it belongs to`,
+      {
+        hint: 'Store the image under its full reference: skopeo copy docker://registry.example/app:1.0 oci:DIR:registry.example/app:1.0 (or docker-archive:FILE:registry.example/app:1.0, docker save registry.example/app:1.0).',
+      },
+    );
+  return normalizeImageReference(name, `--image ${source}`);
+}
+
 /** Every image the stacks run plus `extra` references, each once, sorted by reference. */
 export function findImages(
   stacks: readonly StackResources[],

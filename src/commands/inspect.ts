@@ -44,12 +44,17 @@ export default class Inspect extends KdeliverCommand {
       this.log(
         `Signer: ${inspection.signer ?? 'none (unsigned)'}${inspection.signatureVerified ? ' — signature verified' : ''}`,
       );
+      this.log(`Kubernetes: ${inspection.kubernetesVersions ?? 'any version'}`);
       this.log('Stacks:');
       for (const stack of inspection.stacks) {
         const kinds = Object.entries(stack.kinds).map(([kind, count]) => `${count} ${kind}`);
         this.log(
           `  ${stack.name}: ${stack.resources} resources${kinds.length ? ` (${kinds.join(', ')})` : ''}`,
         );
+        if (stack.project !== undefined)
+          this.log(
+            `    Konfig stack ${stack.path} of project ${stack.project}; variables: ${stack.variables?.map((v) => v.name).join(', ') || 'none'}`,
+          );
       }
       this.log('Images:');
       for (const image of inspection.images) {

@@ -4,6 +4,11 @@
  * needs it has it, else uploaded once (straight from the package stream) and mounted into
  * the other repositories; manifests and indexes, which come after their blobs, are put by
  * digest, and each image's root again under its original tag.
+ *
+ * What the registry has is asked first, several requests at a time: when every image's
+ * root is already there under its tag (or digest), there is nothing to push and the
+ * package is not read again. A registry stores a manifest only once it has every blob and
+ * manifest it references, so a root that is there means the whole image is.
  */
 import { Readable } from 'node:stream';
 import { KdeliverError } from '../errors.ts';
@@ -29,6 +34,9 @@ export interface PushSummary {
   seconds: number;
 }
 
+/** Registry requests at once while finding out what the site already has. */
+const CHECK_CONCURRENCY = 8;
+
 /** Bytes of the package's blobs dealt with so far, out of all of them; never decreases. */
 export type PushProgress = (done: number, total: number) => void;
 
@@ -41,6 +49,43 @@ async function readAll(entry: PackageEntry): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of entry.stream) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Whether every image's root is in its repository under its tag, or its digest when it has no tag. */
+async function imagesPresent(plan: PushPlan, client: RegistryClient): Promise<boolean> {
+  const present = await mapLimit(
+    plan.images,
+    CHECK_CONCURRENCY,
+    async (image) =>
+      (await client.headManifest(image.repository, image.tag ?? image.digest))?.digest === image.digest,
+  );
+  return present.every(Boolean);
+}
+
+/** Which repositories already have each blob (manifests excluded: they are put either way). */
+async function blobsPresent(plan: PushPlan, client: RegistryClient): Promise<Map<string, boolean[]>> {
+  const checks = [...plan.repositories]
+    .filter(([digest]) => !plan.manifestTypes.has(digest))
+    .flatMap(([digest, repositories]) => repositories.map((repository) => ({ digest, repository })));
+  const found = await mapLimit(checks, CHECK_CONCURRENCY, ({ digest, repository }) =>
+    client.hasBlob(repository, digest),
+  );
+  const present = new Map<string, boolean[]>();
+  checks.forEach(({ digest }, i) => present.set(digest, [...(present.get(digest) ?? []), found[i]!]));
+  return present;
 }
 
 export async function pushImages(
@@ -72,6 +117,30 @@ export async function pushImages(
     bytes: { pushed: 0, skipped: 0 },
     seconds: 0,
   };
+  const siteImage = (image: PushPlan['images'][number]): PushedImage => ({
+    reference: image.reference,
+    siteReference: `${client.registry}/${image.repository}@${image.digest}`,
+    tag: image.tag,
+  });
+  let present: Map<string, boolean[]>;
+  try {
+    if (await imagesPresent(plan, client)) {
+      for (const [digest] of plan.repositories) {
+        if (plan.manifestTypes.has(digest)) continue;
+        summary.blobs.skipped++;
+        summary.bytes.skipped += sizes.get(digest) ?? 0;
+      }
+      summary.images = plan.images.map(siteImage).sort((a, b) => (a.reference < b.reference ? -1 : 1));
+      onProgress(total, total);
+      summary.seconds = (performance.now() - started) / 1000;
+      await opened.close();
+      return summary;
+    }
+    present = await blobsPresent(plan, client);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
   let done = 0;
   const advance = (bytes: number) => {
     done += bytes;
@@ -80,11 +149,9 @@ export async function pushImages(
 
   async function pushBlob(entry: PackageEntry, repositories: string[]): Promise<void> {
     const descriptor = blobDescriptor(entry);
-    const present = await Promise.all(
-      repositories.map((repository) => client.hasBlob(repository, entry.digest)),
-    );
-    const missing = repositories.filter((_, i) => !present[i]);
-    let from = repositories.find((_, i) => present[i]);
+    const there = present.get(entry.digest) ?? [];
+    const missing = repositories.filter((_, i) => !there[i]);
+    let from = repositories.find((_, i) => there[i]);
     if (from === undefined) {
       from = missing.shift()!;
       await client.pushBlob(from, Readable.from(entry.stream), descriptor, (bytes) =>
@@ -116,11 +183,7 @@ export async function pushImages(
     summary.manifests += repositories.length;
     for (const image of plan.images.filter((candidate) => candidate.digest === entry.digest)) {
       if (image.tag !== undefined) await client.putManifest(image.repository, image.tag, bytes, mediaType);
-      summary.images.push({
-        reference: image.reference,
-        siteReference: `${client.registry}/${image.repository}@${image.digest}`,
-        tag: image.tag,
-      });
+      summary.images.push(siteImage(image));
     }
     advance(entry.size);
   }

@@ -6,7 +6,14 @@
  * its repositories before the blob arrives.
  */
 import { KdeliverError } from '../errors.ts';
-import { BLOBS_DIR, SPECS_DIR, type PackageManifest } from '../bundle/format.ts';
+import {
+  BLOBS_DIR,
+  isKonfigStack,
+  sourceOfEntry,
+  SPECS_DIR,
+  type KonfigManifestStack,
+  type PackageManifest,
+} from '../bundle/format.ts';
 import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
 
 /** Manifests and indexes are at most this big (the distribution specification's limit). */
@@ -20,6 +27,12 @@ export interface PackageSpec {
   text: string;
 }
 
+/** A stack built from a Konfig stack directory: what the site needs to compile it with its own values. */
+export interface PackageKonfigStack extends KonfigManifestStack {
+  /** The texts the stack compiles from, by path relative to the `kcl.mod` root (`kcl.mod`, `shop/dev/main.k`, …). */
+  sources: Map<string, string>;
+}
+
 export interface CheckedPackage {
   files: string[];
   manifest: PackageManifest;
@@ -27,6 +40,8 @@ export interface CheckedPackage {
   manifestBytes: Buffer;
   verifiedKey: string | null;
   specs: PackageSpec[];
+  /** The stacks among `specs` that were compiled from Konfig stacks, in manifest order. */
+  konfigStacks: PackageKonfigStack[];
   /** Every blob that is a JSON object (manifests, indexes, configs), by digest. */
   documents: Map<string, Buffer>;
   bytes: number;
@@ -61,16 +76,23 @@ function specStack(path: string): string {
 export async function checkPackage(path: string, options: OpenPackageOptions): Promise<CheckedPackage> {
   const opened = await openPackage(path, options);
   const specs: PackageSpec[] = [];
+  // The manifest lists a source only under a Konfig stack's name (parseManifest checks).
+  const sources = new Map(
+    opened.manifest.stacks.filter(isKonfigStack).map((stack) => [stack.name, new Map<string, string>()]),
+  );
   const documents = new Map<string, Buffer>();
   let bytes = 0;
   for await (const entry of opened.entries()) {
     bytes += entry.size;
+    const source = sourceOfEntry(entry.name);
     if (entry.name.startsWith(SPECS_DIR)) {
       specs.push({
         stack: specStack(entry.name),
         path: entry.name,
         text: (await readAll(entry)).toString('utf8'),
       });
+    } else if (source) {
+      sources.get(source.stack)!.set(source.path, (await readAll(entry)).toString('utf8'));
     } else if (entry.name.startsWith(BLOBS_DIR) && entry.size <= DOCUMENT_LIMIT) {
       const document = await readDocument(entry);
       if (document) documents.set(entry.digest, document);
@@ -83,6 +105,9 @@ export async function checkPackage(path: string, options: OpenPackageOptions): P
     manifestBytes: opened.manifestBytes,
     verifiedKey: opened.verifiedKey,
     specs,
+    konfigStacks: opened.manifest.stacks
+      .filter(isKonfigStack)
+      .map((stack) => ({ ...stack, sources: sources.get(stack.name)! })),
     documents,
     bytes,
   };

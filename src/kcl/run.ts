@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { fromPlain, parseOptionArgument } from './builtins/index.ts';
+import { OptionValues, type DeclaredOption } from './builtins/option.ts';
 import { KCL_ERROR_CODES, KclDiagnostic, readSourceFromDisk } from './diagnostics.ts';
 import { emitResultJson, emitResultYaml, emitYaml, emitYamlStream, type EmitOptions } from './emitter.ts';
 import { Evaluator } from './evaluator/evaluator.ts';
@@ -39,7 +40,13 @@ export interface RunKclOptions {
 }
 
 export type RunKclResult =
-  | { ok: true; stdout: string; values: Map<string, KclValue> }
+  | {
+      ok: true;
+      stdout: string;
+      values: Map<string, KclValue>;
+      /** The options the program asked for, in the order of their first evaluated call. */
+      options: DeclaredOption[];
+    }
   | { ok: false; stdout: string; stderr: string; diagnostic: KclDiagnostic };
 
 /** Settings gathered from `-Y` files. */
@@ -157,7 +164,7 @@ export function runKcl(request: RunKclOptions): RunKclResult {
     const modRoot = findModRoot(firstDir) ?? findModRoot(cwd) ?? firstDir;
     const fileArgs = settings.files.length > 0 ? [...settings.files, ...request.files] : request.files;
     const files = inputFiles(fileArgs, cwd, modRoot);
-    const options = new Map<string, KclValue>(settings.pairs);
+    const options = new OptionValues(settings.pairs);
     for (const arg of request.options ?? []) {
       try {
         const [key, value] = parseOptionArgument(arg);
@@ -207,7 +214,7 @@ export function runKcl(request: RunKclOptions): RunKclResult {
       // An empty result prints as an empty document.
       stdout += text === '{}\n' ? '\n' : text;
     }
-    return { ok: true, stdout, values };
+    return { ok: true, stdout, values, options: options.declared };
   } catch (error) {
     const found = toDiagnostic(error);
     if (!found) throw error;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli, runProgram } from '../helpers/cli.ts';
@@ -68,6 +68,11 @@ async function skopeoInspect(layout: string, reference: string, options: string[
   const result = await runProgram('skopeo', ['inspect', ...options, `oci:${layout}:${reference}`]);
   if (result.code !== 0) throw new Error(`skopeo inspect ${reference}: ${result.stderr}`);
   return result.stdout;
+}
+
+async function skopeoCopy(from: string, to: string): Promise<void> {
+  const result = await runProgram('skopeo', ['copy', '--src-cert-dir', dirname(source().ca), from, to]);
+  if (result.code !== 0) throw new Error(`skopeo copy ${from} ${to}: ${result.stderr}`);
 }
 
 function workload(kind: string, apiVersion: string, name: string, spec: Record<string, unknown>) {
@@ -271,6 +276,60 @@ describe('kdeliver build', () => {
       const verified = await kdeliver(['verify', path, '--key', join(work, 'kdeliver.pub'), '--json']);
       expect(JSON.parse(verified.stdout)).toMatchObject({ entries: 4 + 11, images: 3 });
     }
+  });
+
+  it('delivers --image oci: and docker-archive: sources under their names, in place of spec images', async () => {
+    const layout = join(work, 'local-layout');
+    const archive = join(work, 'local-web.tar');
+    const webName = 'registry.example/local/web:1.0';
+    const workerName = 'registry.example/local/worker:2.0';
+    await skopeoCopy(`docker://${ref('build/worker:2.0')}`, `oci:${layout}:${workerName}`);
+    await skopeoCopy(`docker://${ref('build/worker:2.0')}`, `oci:${layout}:2.0`);
+    await skopeoCopy(`docker://${ref('build/migrate:1')}`, `docker-archive:${archive}:${webName}`);
+    // registry.example does not resolve: only the archive can provide the spec's image.
+    const spec = join(work, 'local.yaml');
+    await writeFile(
+      spec,
+      stringify([namespace, workload('Pod', 'v1', 'web', { containers: [{ name: 'web', image: webName }] })]),
+    );
+    const pkg = join(work, 'local.tar.zst');
+    const summary = await build([
+      '--spec',
+      spec,
+      '--image',
+      `oci:${layout}:${workerName}`,
+      '--image',
+      `docker-archive:${archive}`,
+      '--unsigned',
+      '-o',
+      pkg,
+    ]);
+    expect(summary.images).toMatchObject([
+      { reference: webName, source: `docker-archive:${archive}`, platforms: [amd64.platform] },
+      { reference: workerName, source: `oci:${layout}:${workerName}`, digest: worker.manifest.digest },
+    ]);
+    const verified = await kdeliver(['verify', pkg, '--insecure-skip-verify', '--json']);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ images: 2 });
+    const extracted = await extractLayout(pkg, 'local');
+    const web = JSON.parse(await skopeoInspect(extracted, webName)) as { Digest: string; Layers: string[] };
+    expect(web.Digest).toBe(summary.images[0]!.digest);
+    expect(web.Layers).toHaveLength(amd64.layers.length);
+
+    const tagOnly = await runCli(
+      [
+        'build',
+        '--spec',
+        specFile,
+        '--image',
+        `oci:${layout}:2.0`,
+        '--unsigned',
+        '-o',
+        join(work, 'tag.tar'),
+      ],
+      { env: { ...process.env, ...env(), DOCKER_CONFIG: work } },
+    );
+    expect(tagOnly.code).toBe(3);
+    expect(tagOnly.stderr).toContain('Error [IMAGE_NAME_MISSING]');
   });
 
   it('names the image and exits 7 when a tag is missing from the registry', async () => {

@@ -92,7 +92,9 @@ export class DockerArchiveSource implements ImageSource {
       size: manifest.length,
     };
     this.#documents.set(descriptor.digest, manifest);
-    return resolveSingleImage(this.name, { descriptor, bytes: manifest });
+    const resolved = resolveSingleImage(this.name, { descriptor, bytes: manifest });
+    const name = this.#reference ?? image.RepoTags?.[0];
+    return name === undefined ? resolved : { ...resolved, name };
   }
 
   async openBlob(descriptor: Descriptor, progress?: Progress): Promise<Readable> {

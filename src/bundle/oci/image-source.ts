@@ -26,6 +26,11 @@ export interface ResolvedIndex {
 export interface ResolvedImage {
   /** The source as the user named it, for messages. */
   source: string;
+  /**
+   * The name a local source stores the image under: an OCI layout's ref.name annotation, a
+   * docker-archive's repository tag. Registries name images by the reference itself.
+   */
+  name?: string;
   /** The top-level document: the index when there is one, else the one image manifest. */
   root: Descriptor;
   index?: ResolvedIndex;

@@ -46,7 +46,8 @@ export class OciLayoutSource implements ImageSource {
       options.platforms,
     );
     if (resolved.index) this.#documents.set(resolved.index.descriptor.digest, resolved.index.bytes);
-    return resolved;
+    const name = entry.annotations?.[REF_NAME];
+    return name === undefined ? resolved : { ...resolved, name };
   }
 
   async openBlob(descriptor: Descriptor, progress?: Progress): Promise<Readable> {

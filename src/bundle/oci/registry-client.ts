@@ -215,6 +215,31 @@ export class RegistryClient {
     return digest;
   }
 
+  /**
+   * Deletes a manifest by digest (tags pointing at it go with it; the registry's garbage
+   * collection frees the blobs). A manifest already gone is fine.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const what = this.#manifestName(repository, digest);
+    const response = await this.#request({
+      method: 'DELETE',
+      target: `v2/${repository}/manifests/${digest}`,
+      scopes: [`repository:${repository}:delete`],
+      accept: [202, 404, 405],
+      what,
+    });
+    await drain(response);
+    if (response.status === 405)
+      throw new KdeliverError(
+        'operation',
+        'REGISTRY_DELETE_DISABLED',
+        `Registry ${this.registry} does not delete manifests (${what}).`,
+        {
+          hint: 'Enable deletes in the registry (docker-registry: storage.delete.enabled: true), or remove the images with its own tools.',
+        },
+      );
+  }
+
   async hasBlob(repository: string, digest: string): Promise<boolean> {
     const response = await this.#request({
       method: 'HEAD',

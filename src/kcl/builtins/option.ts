@@ -1,12 +1,68 @@
 /** `option()` and the parsing of `-D key=value` arguments. */
+import { emitJson } from '../emitter.ts';
 import { KclRuntimeError, isConfig, toStr, truthy, type KclValue } from '../values.ts';
 import type { Args } from './args.ts';
 import { toFloat, toInt } from './conversions.ts';
 import { parseJsonValue } from './data.ts';
 
+/**
+ * An option a program asked for with `option()`. Only options whose call was evaluated are
+ * known: one inside a branch not taken, or a lambda never called, is not.
+ */
+export interface DeclaredOption {
+  name: string;
+  /** The `type=` argument, when given. */
+  type?: string;
+  /** True when any call of this option passed `required=True`. */
+  required: boolean;
+  help?: string;
+  /** The `default=` argument as JSON, when given and not None. */
+  default?: unknown;
+  /** The value the run was given (`-D` or a settings file) as JSON; absent when none was. */
+  value?: unknown;
+}
+
+/**
+ * Option values that also collect the declarations of the options the program asks for.
+ * Several calls of one option merge: required if any call says so, the first type, help
+ * and default given.
+ */
+export class OptionValues extends Map<string, KclValue> {
+  private readonly declarations = new Map<string, DeclaredOption>();
+
+  declare(option: DeclaredOption): void {
+    const known = this.declarations.get(option.name);
+    this.declarations.set(
+      option.name,
+      known ? { ...option, ...known, required: known.required || option.required } : option,
+    );
+  }
+
+  /** The declared options in the order of their first call. */
+  get declared(): DeclaredOption[] {
+    return [...this.declarations.values()];
+  }
+}
+
 /** Where option values come from: `-D` arguments and settings files, already parsed. */
 export interface OptionSource {
-  readonly options: ReadonlyMap<string, KclValue>;
+  /** When it is an `OptionValues`, every evaluated `option()` call is declared to it. */
+  readonly options: ReadonlyMap<string, KclValue> & { declare?: OptionValues['declare'] };
+}
+
+const UNINITIALIZED = /option\('([^']*)'\) must be initialized/;
+
+function uninitialized(key: string): KclRuntimeError {
+  return new KclRuntimeError(`option('${key}') must be initialized, try '-D ${key}=?' argument`);
+}
+
+/** The name of the required option a failed run's error text says has no value, if it says so. */
+export function uninitializedOption(errorText: string): string | undefined {
+  return UNINITIALIZED.exec(errorText)?.[1];
+}
+
+function asJson(value: KclValue): unknown {
+  return JSON.parse(emitJson(value));
 }
 
 /**
@@ -74,14 +130,23 @@ export function optionValue(args: Args, source: OptionSource): KclValue {
   const type = args.str(1, 'type', undefined);
   const required = args.bool(2, 'required', false);
   const fallback = args.get(3, 'default');
+  // Only recorded: option() does not otherwise use its help text, nor check it.
+  const help = args.get(4, 'help');
   if (type !== undefined && !OPTION_TYPES.has(type)) {
     throw new KclRuntimeError(`option('${key}') has an invalid type '${type}'`);
   }
   const given = source.options.get(key);
+  source.options.declare?.({
+    name: key,
+    ...(type === undefined ? {} : { type }),
+    required,
+    ...(typeof help === 'string' && help !== '' ? { help } : {}),
+    ...(fallback === undefined || fallback === null ? {} : { default: asJson(fallback) }),
+    ...(given === undefined ? {} : { value: asJson(given) }),
+  });
   const value = given ?? fallback;
   if (value === undefined || value === null) {
-    if (required)
-      throw new KclRuntimeError(`option('${key}') must be initialized, try '-D ${key}=?' argument`);
+    if (required) throw uninitialized(key);
     return null;
   }
   return type === undefined ? value : convert(value, type);

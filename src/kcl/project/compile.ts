@@ -6,6 +6,7 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import { SUPPORTED_RUNTIME_TYPES, SpecInvalidError, validateSpec } from '../../engine/spec.ts';
 import { KdeliverError } from '../../errors.ts';
+import type { DeclaredOption } from '../builtins/option.ts';
 import { runKcl } from '../run.ts';
 import type { KonfigStack } from './stack.ts';
 
@@ -26,6 +27,8 @@ export interface CompiledStack {
   resources: unknown[];
   /** Why the result is not a valid spec, when it is not. */
   specError: SpecInvalidError | undefined;
+  /** The options the program asked for (only calls that were evaluated are known). */
+  options: DeclaredOption[];
 }
 
 export interface CompileRequest {
@@ -113,7 +116,7 @@ export function compileStack(stack: KonfigStack, request: CompileRequest = {}): 
     if (!(error instanceof SpecInvalidError)) throw error;
     specError = error;
   }
-  return { resources, specError };
+  return { resources, specError, options: result.options };
 }
 
 /** The spec as text: a YAML list of resources, as Kusion writes it, or JSON. */

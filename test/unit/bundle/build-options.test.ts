@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTime } from '../../../src/bundle/build.ts';
+import { buildTime, checkBuildInputs } from '../../../src/bundle/build.ts';
 import { sourceRegistrySettings } from '../../../src/bundle/source-registries.ts';
 
 describe('buildTime', () => {
@@ -16,6 +16,22 @@ describe('buildTime', () => {
   it.each(['-1', '1.5', 'yesterday', '99999999999999999999'])('refuses SOURCE_DATE_EPOCH=%s', (value) => {
     expect(() => buildTime({ SOURCE_DATE_EPOCH: value }, now)).toThrow(
       expect.objectContaining({ kind: 'usage', code: 'SOURCE_DATE_EPOCH_INVALID' }),
+    );
+  });
+});
+
+describe('checkBuildInputs', () => {
+  it('wants a stack directory or a spec, and -D only with stack directories', () => {
+    const spec = { stack: 'shop', path: 'shop.yaml' };
+    expect(() =>
+      checkBuildInputs({ stackDirs: ['shop/dev'], defines: ['env=dev'], specs: [] }),
+    ).not.toThrow();
+    expect(() => checkBuildInputs({ specs: [spec] })).not.toThrow();
+    expect(() => checkBuildInputs({ stackDirs: [], specs: [] })).toThrow(
+      expect.objectContaining({ kind: 'usage', code: 'BUILD_INPUT_MISSING' }),
+    );
+    expect(() => checkBuildInputs({ defines: ['env=dev'], specs: [spec] })).toThrow(
+      expect.objectContaining({ kind: 'usage', code: 'BUILD_OPTION_UNUSED' }),
     );
   });
 });

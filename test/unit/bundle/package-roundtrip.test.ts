@@ -3,9 +3,11 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { bundleToJSON } from '@sigstore/bundle';
+import { MessageSignatureBundleBuilder } from '@sigstore/sign';
 import { describe, expect, it } from 'vitest';
 import { COMPRESSIONS } from '../../../src/bundle/compression.ts';
-import { loadPublicKey } from '../../../src/bundle/keys.ts';
+import { keyFingerprint, loadPublicKey } from '../../../src/bundle/keys.ts';
 import { openPackage } from '../../../src/bundle/package-reader.ts';
 import { writePackage } from '../../../src/bundle/package-writer.ts';
 import { verifySigstoreBundle } from '../../../src/bundle/sigstore.ts';
@@ -157,15 +159,34 @@ describe('package writer and reader', () => {
         },
       },
     });
-    expect(() => verifySigstoreBundle(bundle, manifest, publicKey, 'kdeliver.sigstore.json')).not.toThrow();
+    // Byte for byte what @sigstore/sign's builder writes for this signature.
+    const builder = new MessageSignatureBundleBuilder({
+      witnesses: [],
+      signer: {
+        sign: async () => ({
+          signature,
+          key: {
+            $case: 'publicKey',
+            publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+            hint: keyFingerprint(publicKey),
+          },
+        }),
+      },
+    });
+    const built = bundleToJSON(await builder.create({ data: manifest }));
+    expect(bundle.toString()).toBe(`${JSON.stringify(built, null, 2)}\n`);
+
+    await expect(
+      verifySigstoreBundle(bundle, manifest, publicKey, 'kdeliver.sigstore.json'),
+    ).resolves.toBeUndefined();
     const altered = Buffer.from(manifest.toString().replace('"shop"', '"shoq"'));
-    expect(() => verifySigstoreBundle(bundle, altered, publicKey, 'kdeliver.sigstore.json')).toThrow(
+    await expect(verifySigstoreBundle(bundle, altered, publicKey, 'kdeliver.sigstore.json')).rejects.toThrow(
       /does not verify/,
     );
     const other = await makeSigner(join(dir, 'other'));
-    expect(() =>
+    await expect(
       verifySigstoreBundle(bundle, manifest, other.signer.publicKey, 'kdeliver.sigstore.json'),
-    ).toThrow(/does not verify/);
+    ).rejects.toThrow(/does not verify/);
   });
 
   it('splits into numbered parts that read back given the first part or the base name', async () => {

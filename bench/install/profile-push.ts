@@ -1,0 +1,72 @@
+/**
+ * Where `kdeliver install` spends its time before the apply: the verification pass, then
+ * the push pass into fresh repositories (`<prefix>/…` instead of the images' own paths)
+ * and again with everything present. Uses the sandbox variables of `kdeliver sandbox env`.
+ *
+ *   node bench/install/profile-push.ts PACKAGE --key kdeliver.pub [--prefix P] [--chunk-mb N]
+ *
+ * --chunk-mb sets the registry client's upload chunk size (default: the client's own).
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadPublicKey } from '../../src/bundle/keys.ts';
+import { createRegistryClient } from '../../src/bundle/oci/registry-client.ts';
+import { planPush, type PushPlan } from '../../src/install/push-plan.ts';
+import { pushImages } from '../../src/install/push-images.ts';
+import { checkPackage } from '../../src/install/read-package.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    key: { type: 'string' },
+    prefix: { type: 'string', default: `profile-${Date.now().toString(36)}` },
+    'chunk-mb': { type: 'string' },
+  },
+});
+const path = positionals[0]!;
+const open = { publicKey: await loadPublicKey(values.key!) };
+
+const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(2);
+let started = performance.now();
+const checked = await checkPackage(path, open);
+process.stdout.write(`verify pass: ${seconds(started)} s, ${(checked.bytes / 1e6).toFixed(0)} MB\n`);
+
+const plan = planPush(checked.manifest.images, checked.documents);
+const moved = (repository: string) => `${values.prefix}/${repository}`;
+const fresh: PushPlan = {
+  images: plan.images.map((image) => ({ ...image, repository: moved(image.repository) })),
+  repositories: new Map([...plan.repositories].map(([digest, list]) => [digest, list.map(moved)])),
+  manifestTypes: plan.manifestTypes,
+};
+const client = await createRegistryClient({
+  registry: process.env.KDELIVER_REGISTRY!,
+  ca: process.env.KDELIVER_REGISTRY_CA,
+  credentials: {
+    username: process.env.KDELIVER_REGISTRY_USER!,
+    password: process.env.KDELIVER_REGISTRY_PASSWORD!,
+  },
+  ...(values['chunk-mb'] === undefined ? {} : { chunkSize: Number(values['chunk-mb']) * 1024 * 1024 }),
+});
+started = performance.now();
+for (let i = 0; i < 10; i++) await client.hasBlob(fresh.images[0]!.repository, `sha256:${'0'.repeat(64)}`);
+process.stdout.write(
+  `one registry request (HEAD, basic auth): ${((performance.now() - started) / 10).toFixed(0)} ms\n`,
+);
+try {
+  for (const label of ['push, empty repositories', 'push, everything present']) {
+    started = performance.now();
+    const summary = await pushImages(
+      path,
+      { ...open, expectedManifest: checked.manifestBytes },
+      fresh,
+      client,
+    );
+    process.stdout.write(
+      `${label}: ${seconds(started)} s, ${(summary.bytes.pushed / 1e6).toFixed(0)} MB pushed, ` +
+        `${summary.blobs.pushed} blobs pushed, ${summary.blobs.skipped} skipped\n`,
+    );
+  }
+} finally {
+  client.close();
+}
+process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
