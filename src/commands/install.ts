@@ -35,6 +35,12 @@ export const installFlags = {
     options: PREFLIGHT_CHECKS,
     multiple: true,
   })(),
+  set: Flags.string({
+    description:
+      'A value for a variable the stacks declare (KCL option(..., required=True)): NAME=VALUE. Repeatable.',
+    multiple: true,
+  }),
+  values: Flags.string({ description: 'YAML file of variable values (NAME: VALUE); --set wins over it.' }),
   'rollback-on-failure': Flags.boolean({
     description: "Roll a failed stack back to its previous revision, whatever its apps' pipelines say.",
     default: false,
@@ -63,6 +69,8 @@ interface InstallCommandFlags {
   'dry-run': boolean;
   'skip-preflight'?: (typeof PREFLIGHT_CHECKS)[number][];
   'rollback-on-failure': boolean;
+  set?: string[];
+  values?: string;
 }
 
 /** Runs install or upgrade from parsed flags; prints one line per stack and fails (exit 7) when a stack did. */
@@ -73,7 +81,14 @@ export async function runInstall(
   f: InstallCommandFlags,
   json: boolean,
 ): Promise<InstallReport> {
-  const { installPackage, installFailures } = await import('../install/install-package.ts');
+  const [{ installPackage, installFailures }, { parseSetArguments, readValuesFile }] = await Promise.all([
+    import('../install/install-package.ts'),
+    import('../install/variables.ts'),
+  ]);
+  const variables = {
+    ...(f.values === undefined ? {} : await readValuesFile(f.values)),
+    ...parseSetArguments(f.set ?? []),
+  };
   const report = await installPackage({
     mode,
     prepare: {
@@ -92,6 +107,7 @@ export async function runInstall(
     project: f.project,
     concurrency: f.concurrency,
     rollbackOnFailure: f['rollback-on-failure'],
+    variables,
     ui: { json, yes: f.yes, signal: interruptSignal() },
   });
   if (!json) {

@@ -118,20 +118,90 @@ export async function rollbackProject(
   return { project, stacks: outcomes };
 }
 
-/** Uninstalls every installed stack of the project, the last installed first. */
+/** An image in the site registry, by digest. */
+export interface SiteImage {
+  repository: string;
+  digest: string;
+}
+
+/**
+ * The images in `registry` (by digest) that the project's installed stacks run and no
+ * other installed project does: what `uninstall --prune-images` may delete.
+ */
+export async function imagesOnlyUsedBy(
+  store: StateStore,
+  project: string,
+  registry: string,
+): Promise<SiteImage[]> {
+  const [{ containerImages }, { parseReference }] = await Promise.all([
+    import('../bundle/workload-images.ts'),
+    import('../bundle/oci/reference.ts'),
+  ]);
+  const newest = await Promise.all(
+    (await store.stacks()).map(async (release) => ({
+      release,
+      resources: await store.resourceCount(release.id),
+    })),
+  );
+  const ours = new Map<string, SiteImage>();
+  const others = new Set<string>();
+  for (const release of installedStacks(newest)) {
+    for (const { resource } of await store.resources(release.id)) {
+      for (const { image } of containerImages(resource)) {
+        if (typeof image !== 'string') continue;
+        const reference = parseReference(image);
+        if (reference.registry !== registry || reference.digest === undefined) continue;
+        const key = `${reference.repository}@${reference.digest}`;
+        if (release.project === project)
+          ours.set(key, { repository: reference.repository, digest: reference.digest });
+        else others.add(key);
+      }
+    }
+  }
+  return [...ours].filter(([key]) => !others.has(key)).map(([, image]) => image);
+}
+
+export interface UninstallRequest {
+  project?: string;
+  /** Delete the project's images from this registry afterwards (those no other project runs). */
+  pruneImages?: { registry: string; deleteManifest: (image: SiteImage) => Promise<void> };
+}
+
+export interface UninstallOutcome {
+  project: string;
+  stacks: { stack: string; summary: ReleaseSummary }[];
+  /** Images deleted from the site registry, with --prune-images. */
+  pruned: SiteImage[];
+}
+
+/** Uninstalls every installed stack of the project, the last installed first; then prunes its images when asked. */
 export async function uninstallProject(
   site: SiteOptions,
-  projectArg: string | undefined,
+  request: UninstallRequest,
   ui: ReleaseUi,
-): Promise<{ project: string; stacks: { stack: string; summary: ReleaseSummary }[] }> {
-  const { project, stacks } = await installedTargets(site, projectArg, undefined);
-  const outcomes = [];
+): Promise<UninstallOutcome> {
+  const { project, stacks } = await installedTargets(site, request.project, undefined);
+  let images: SiteImage[] = [];
+  if (request.pruneImages) {
+    // Read before the uninstall, which records the stacks as having no resources.
+    const store = await openSiteState(site.statePath);
+    try {
+      images = await imagesOnlyUsedBy(store, project, request.pruneImages.registry);
+    } finally {
+      store.close();
+    }
+  }
+  const outcome: UninstallOutcome = { project, stacks: [], pruned: [] };
   for (const stack of stacks.reverse()) {
     const summary = await uninstallStack(targetOf(site, project, stack), ui);
-    outcomes.push({ stack, summary });
-    if (summary.phase === 'failed') break;
+    outcome.stacks.push({ stack, summary });
+    if (summary.phase === 'failed') return outcome;
   }
-  return { project, stacks: outcomes };
+  for (const image of images) {
+    await request.pruneImages!.deleteManifest(image);
+    outcome.pruned.push(image);
+  }
+  return outcome;
 }
 
 export interface HistoryEntry {

@@ -9,6 +9,7 @@ import type { ReleaseSummary, StackTarget } from '../engine/release.ts';
 import { KdeliverError } from '../errors.ts';
 import type { PlanJson } from '../ui/plan-view.ts';
 import { installedStacks } from './installed.ts';
+import { promptVariable, resolveVariables, type VariableValues } from './variables.ts';
 import {
   prepareInstall,
   type PrepareOptions,
@@ -26,6 +27,8 @@ export interface InstallRequest {
   project: string | undefined;
   concurrency: number;
   rollbackOnFailure: boolean;
+  /** Values for the stacks' variables from --values and --set; the rest comes from the last release or a prompt. */
+  variables: VariableValues;
   ui: ReleaseUi;
 }
 
@@ -44,6 +47,8 @@ export interface InstallReport {
 interface InstalledStack {
   stack: string;
   packageDigest: string;
+  /** The variable values its newest release recorded. */
+  variables: VariableValues;
 }
 
 async function installedOf(statePath: string, project: string): Promise<InstalledStack[]> {
@@ -61,6 +66,7 @@ async function installedOf(statePath: string, project: string): Promise<Installe
     return installedStacks(newest).map((release) => ({
       stack: release.stack,
       packageDigest: release.packageDigest,
+      variables: release.variables,
     }));
   } finally {
     store.close();
@@ -72,7 +78,7 @@ export function checkInstallMode(
   mode: InstallMode,
   project: string,
   verified: VerifiedPackage,
-  installed: readonly InstalledStack[],
+  installed: readonly Pick<InstalledStack, 'stack' | 'packageDigest'>[],
 ): void {
   if (mode === 'upgrade' && installed.length === 0) {
     throw new KdeliverError(
@@ -107,6 +113,15 @@ export async function installPackage(request: InstallRequest): Promise<InstallRe
         project ??= verified.name;
         installed = await installedOf(request.prepare.statePath, project);
         checkInstallMode(request.mode, project, verified, installed);
+      },
+      variables: async (stacks) => {
+        const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+        const declared = [];
+        for (const stack of stacks) {
+          const previous = installed.find((entry) => entry.stack === stack.name)?.variables ?? {};
+          declared.push({ stack: stack.name, variables: stack.variables, previous });
+        }
+        return resolveVariables(declared, request.variables, interactive ? promptVariable : undefined);
       },
     },
     { json: request.ui.json },
@@ -151,6 +166,7 @@ export async function installPackage(request: InstallRequest): Promise<InstallRe
           resources: stack.resources,
           packageDigest: prepared.package.digest,
           package: { name: prepared.package.name, version: prepared.package.version },
+          variables: stack.variables,
         },
         request.ui,
         { rollbackOnFailure: request.rollbackOnFailure },

@@ -33,6 +33,8 @@ export interface PreflightSite {
   repository: string | undefined;
   /** Where the install writes (the state file). */
   statePath: string;
+  /** The Kubernetes versions the package supports, a semver range; any when undefined. */
+  kubernetesVersions?: string;
 }
 
 export interface PreflightCheck {
@@ -61,7 +63,34 @@ function kubeClient(kubeconfig: KubeconfigOptions): KubeClient {
   });
 }
 
-async function apiServer(client: KubeClient): Promise<string> {
+/**
+ * The server's version inside the package's range of Kubernetes versions (a semver range
+ * such as `>=1.30 <1.38`); pre-release and build suffixes (`v1.37.2-eks-1`) count as the
+ * release they belong to.
+ */
+export async function checkKubernetesVersion(
+  gitVersion: unknown,
+  range: string | undefined,
+): Promise<string> {
+  if (range === undefined) return 'the package declares no supported range';
+  const semver = await import('semver');
+  const version = typeof gitVersion === 'string' ? semver.coerce(gitVersion) : null;
+  if (version === null)
+    throw failed(
+      'api-server',
+      `the API server reports no version kdeliver can read (${JSON.stringify(gitVersion)}), and the package supports Kubernetes ${range}`,
+      'Check the cluster version by hand; if it is supported, skip this check with --skip-preflight api-server.',
+    );
+  if (!semver.satisfies(version, range))
+    throw failed(
+      'api-server',
+      `the cluster runs Kubernetes ${String(gitVersion)}, and the package supports ${range}`,
+      'Install a package built for this Kubernetes version, or upgrade the cluster.',
+    );
+  return `inside the supported range ${range}`;
+}
+
+async function apiServer(client: KubeClient, range: string | undefined): Promise<string> {
   let response;
   try {
     response = await client.request({ method: 'GET', path: '/version' });
@@ -80,7 +109,8 @@ async function apiServer(client: KubeClient): Promise<string> {
       'Check the kubeconfig credentials (renew them or use another context).',
     );
   const version = isPlainObject(response.body) ? response.body.gitVersion : undefined;
-  return `${client.server} (Kubernetes ${typeof version === 'string' ? version : 'version unknown'})`;
+  const supported = await checkKubernetesVersion(version, range);
+  return `${client.server} (Kubernetes ${typeof version === 'string' ? version : 'version unknown'}, ${supported})`;
 }
 
 interface Access {
@@ -268,7 +298,7 @@ export function preflightChecks(site: PreflightSite): PreflightCheck[] {
   let client: KubeClient | undefined;
   const kube = () => (client ??= kubeClient(site.kubeconfig));
   return [
-    named('api-server', () => apiServer(kube())),
+    named('api-server', () => apiServer(kube(), site.kubernetesVersions)),
     named('rbac', () => rbac(kube(), site.stacks)),
     named('registry', () => registry(site.registry, site.repository)),
     named('disk', () => disk(site.statePath)),

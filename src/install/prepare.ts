@@ -18,7 +18,10 @@ import type { PreflightCheckName } from './preflight-names.ts';
 import { preflightChecks } from './preflight.ts';
 import { planPush, type PushPlan } from './push-plan.ts';
 import { pushImages, type PushSummary } from './push-images.ts';
-import { checkPackage, type CheckedPackage } from './read-package.ts';
+import { compileOnSite } from './compile-on-site.ts';
+import { checkPackage, type CheckedPackage, type PackageKonfigStack } from './read-package.ts';
+import type { SpecResource } from '../runtimes/runtime.ts';
+import { recordedVariables, type VariableValues } from './variables.ts';
 import { rewriteImages, type RewrittenStack } from './rewrite-images.ts';
 
 export interface PrepareOptions {
@@ -32,6 +35,11 @@ export interface PrepareOptions {
   dryRun: boolean;
   /** Called once the package verified, before preflight: may refuse it (e.g. already installed). */
   accept?: (verified: VerifiedPackage) => Promise<void>;
+  /**
+   * The site's values for the variables of the stacks that declare some, by stack; may
+   * prompt, so it runs between progress displays.
+   */
+  variables?: (stacks: readonly PackageKonfigStack[]) => Promise<Map<string, VariableValues>>;
 }
 
 /** The package as identified by its signed manifest. */
@@ -55,11 +63,17 @@ export interface PreparedInstall {
   preflight: PreflightOutcome[];
   /** Undefined on a dry run. */
   push: PushSummary | undefined;
-  stacks: RewrittenStack[];
+  stacks: PreparedStack[];
+}
+
+export interface PreparedStack extends RewrittenStack {
+  /** The site's variable values as the state records them (secret ones as digests). */
+  variables: VariableValues;
 }
 
 interface Context {
   checked?: CheckedPackage;
+  values?: Map<string, VariableValues>;
   stacks?: StackResources[];
   plan?: PushPlan;
   preflight: PreflightOutcome[];
@@ -77,13 +91,37 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
     dockerConfigPath: defaultDockerConfigPath(),
   });
   try {
-    const ctx = await runTasks<Context>(
+    const verified = await runTasks<Context>(
       [
         {
           title: `Verify ${options.package}`,
           task: async (ctx, task) => {
             await verifyTask(ctx, options, (title) => (task.title = title));
             await options.accept?.(verifiedPackage(ctx.checked!));
+          },
+        },
+      ],
+      mode,
+      { preflight: [] },
+    );
+    const declaring = verified.checked!.konfigStacks.filter((stack) => stack.variables.length > 0);
+    if (declaring.length > 0 && options.variables) verified.values = await options.variables(declaring);
+    const ctx = await runTasks<Context>(
+      [
+        {
+          title: 'Compile stacks with the site variables',
+          enabled: () => declaring.length > 0,
+          task: async (ctx, task) => {
+            const compiled = new Map<string, readonly SpecResource[]>();
+            for (const stack of declaring) {
+              task.output = stack.name;
+              compiled.set(stack.name, await compileOnSite(stack, ctx.values?.get(stack.name) ?? {}));
+            }
+            ctx.stacks = ctx.stacks!.map((stack) => ({
+              name: stack.name,
+              resources: compiled.get(stack.name) ?? stack.resources,
+            }));
+            task.title = `Compiled ${declaring.map((stack) => stack.name).join(', ')} with the site variables`;
           },
         },
         {
@@ -96,6 +134,7 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
                 registry: client,
                 repository: options.dryRun ? undefined : ctx.plan!.images[0]?.repository,
                 statePath: options.statePath,
+                kubernetesVersions: ctx.checked!.manifest.requires?.kubernetes,
               }).map((check) => ({
                 title: check.name,
                 task: async (_c, subtask) => {
@@ -150,13 +189,16 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
         },
       ],
       mode,
-      { preflight: [] },
+      verified,
     );
     return {
       package: verifiedPackage(ctx.checked!),
       preflight: ctx.preflight,
       push: ctx.push,
-      stacks: ctx.rewritten!,
+      stacks: ctx.rewritten!.map((stack) => ({
+        ...stack,
+        variables: recordedVariables(ctx.values?.get(stack.name) ?? {}),
+      })),
     };
   } finally {
     client.close();

@@ -48,9 +48,17 @@ export interface ResolveOptions {
   onBuild?: (component: string, version: string) => void;
 }
 
-/** Where the cached build of a component lives: one directory per component and version. */
+/**
+ * Changes to how a component is built, so that a cache made the old way is not taken for
+ * the new one: Kubernetes binaries now report their version (`/version`), which the
+ * install's preflight compares with the package's supported range.
+ */
+const BUILD_REVISIONS: Partial<Record<keyof typeof SANDBOX_VERSIONS, string>> = { kubernetes: 'stamped' };
+
+/** Where the cached build of a component lives: one directory per component, version and build revision. */
 export function componentDir(name: keyof typeof SANDBOX_VERSIONS): string {
-  return join(cacheRoot(), 'sandbox', `${name}-${SANDBOX_VERSIONS[name]}`);
+  const revision = BUILD_REVISIONS[name];
+  return join(cacheRoot(), 'sandbox', `${name}-${SANDBOX_VERSIONS[name]}${revision ? `-${revision}` : ''}`);
 }
 
 /**
@@ -222,9 +230,18 @@ async function buildKubernetes(context: BuildContext): Promise<void> {
     `//go:build tools\n\npackage tools\n\nimport (\n${imports})\n`,
   );
   await goRun(context, ['mod', 'tidy']);
+  // A build from modules has no git data: stamp the version the release build would (hack/lib/version.sh).
+  const [major, minor] = version.slice(1).split('.');
+  const stamp = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ]);
   await goRun(context, [
     'build',
-    ...GO_BUILD_FLAGS,
+    '-trimpath',
+    `-ldflags=-s -w ${stamp.join(' ')}`,
     '-o',
     `${context.outDir}/`,
     ...commands.map((command) => `k8s.io/kubernetes/cmd/${command}`),

@@ -354,3 +354,26 @@ describe('install, upgrade, rollback, uninstall', () => {
     expect(JSON.parse(status.stdout).error.code).toBe('NOTHING_INSTALLED');
   });
 });
+
+describe('uninstall --prune-images', () => {
+  it('deletes the images only the project ran from the site registry, and keeps the rest', async () => {
+    const installed = await installLike('install', 'v1');
+    expect(installed.code, installed.stderr).toBe(0);
+    const result = await kdeliver(['uninstall', project, '-y', '--prune-images']);
+    expect(result.code, result.stderr).toBe(0);
+    const pruned = (JSON.parse(result.stdout) as { pruned: { repository: string; digest: string }[] }).pruned;
+    expect(pruned.map(({ repository, digest }) => `${repository}@${digest}`).sort()).toEqual(
+      [`${prefix}/api@${api.manifest.digest}`, `${prefix}/web@${web1.manifest.digest}`].sort(),
+    );
+    const gone = await skopeo([
+      'inspect',
+      '--raw',
+      `docker://${site()}/${prefix}/web@${web1.manifest.digest}`,
+    ]);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toMatch(/manifest unknown|not found/i);
+    // web:2 belonged to no release still installed, but it was not this uninstall's to delete.
+    const kept = await skopeo(['inspect', '--raw', `docker://${site()}/${prefix}/web:2`]);
+    expect(kept.code, kept.stderr).toBe(0);
+  });
+});

@@ -209,6 +209,47 @@ describe('kdeliver install', () => {
     await expectSiteUntouched();
   });
 
+  it('refuses a cluster outside the Kubernetes versions the package supports, before any push', async () => {
+    const narrow = join(work, 'narrow.tar.zst');
+    const built = await runCli(
+      [
+        'build',
+        '--spec',
+        join(work, 'shop.yaml'),
+        '--version',
+        '1.0.0',
+        '--kubernetes-versions',
+        '>=1.20 <1.30',
+        '--key',
+        join(work, 'kdeliver.key'),
+        '-o',
+        narrow,
+      ],
+      { env: cliEnv() },
+    );
+    expect(built.code, built.stderr).toBe(0);
+    const result = await runCli(
+      [
+        'install',
+        narrow,
+        '--key',
+        join(work, 'kdeliver.pub'),
+        '--state',
+        join(work, 'state.db'),
+        '--project',
+        'install-test',
+        '-y',
+        '--json',
+      ],
+      { env: cliEnv() },
+    );
+    expect(result.code).toBe(5);
+    const error = (JSON.parse(result.stdout) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('PREFLIGHT_API_SERVER_FAILED');
+    expect(error.message).toMatch(/the cluster runs Kubernetes v1\.\d+\.\d+.*supports >=1\.20 <1\.30/);
+    await expectSiteUntouched();
+  });
+
   it('pushes every image by digest, rewrites the workloads to the site registry, and applies them', async () => {
     const result = await install([]);
     if (result.code !== 0) throw new Error(`install exited ${result.code}: ${result.stderr}`);
