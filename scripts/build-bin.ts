@@ -8,6 +8,8 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } f
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { NODE_FLAGS } from '../src/node-flags.ts';
+import { writeCommandManifest } from './command-manifest.ts';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -15,9 +17,17 @@ const require = createRequire(import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
+if (await writeCommandManifest()) console.log('src/commands/manifest.json updated');
+
 const bundle = join(dist, 'kdeliver.cjs');
+// `node dist/kdeliver.cjs` restarts itself with NODE_FLAGS; the single executable gets them from its execArgv.
+const entry = [
+  "import { restartWithNodeFlags } from './src/node-flags.ts';",
+  'restartWithNodeFlags();',
+  "void import('./src/cli.ts').then(({ main }) => main());",
+].join('\n');
 await build({
-  stdin: { contents: "import { main } from './src/cli.ts';\nvoid main();\n", resolveDir: root, loader: 'ts' },
+  stdin: { contents: entry, resolveDir: root, loader: 'ts' },
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -38,7 +48,13 @@ const blob = join(dist, 'kdeliver.blob');
 const seaConfig = join(dist, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }),
+  JSON.stringify({
+    main: bundle,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    execArgv: NODE_FLAGS,
+  }),
 );
 execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
 

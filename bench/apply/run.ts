@@ -2,17 +2,26 @@
  * Benchmark of `kdeliver apply` against `kubectl apply --server-side` of the same objects:
  * N resources (ConfigMaps, Services and Deployments, a third each) across 10 namespaces,
  * created from scratch by each tool in its own namespaces, then applied again unchanged.
- * kdeliver also waits until every Deployment is Available; kubectl does not wait. Services
- * are headless: the sandbox's Service IP range holds only about 250 addresses.
+ * kdeliver also waits until every Deployment is Available; plain kubectl does not, so a
+ * second baseline runs `kubectl wait --for=condition=Available` on its Deployments after
+ * the apply. Services are headless: the sandbox's Service IP range holds only about 250
+ * addresses.
  *
- *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--keep] [--cpu-prof DIR]
+ *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--kdeliver source,sea]
+ *                           [--keep] [--cpu-prof DIR]
  *
- * With --cpu-prof, only kdeliver runs, under `node --cpu-prof`, and its profiles (one per
- * run, in start order) are written to DIR for Chrome DevTools or `bench/apply/profile-summary.ts`.
+ * --kdeliver lists how kdeliver runs, each a column: `source` (node bin/kdeliver.js, types
+ * stripped at load), `bundle` (node dist/kdeliver.cjs) and `sea` (dist/kdeliver-linux-x64,
+ * the single executable that ships); the last two come from `npm run build:bin`.
+ *
+ * With --cpu-prof, only kdeliver from source runs, under `node --cpu-prof`, and its profiles
+ * (one per run, in start order) are written to DIR for Chrome DevTools or
+ * `bench/apply/profile-summary.ts`.
  *
  * Starts (or reuses) its own sandbox in /tmp/bench-apply. Goals: kdeliver ≥ 2× faster than
  * kubectl creating, and a no-change re-apply in ≤ 3 s.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { componentDir } from '../../src/sandbox/binaries.ts';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
-import { CLI, runProgram, type CliResult } from '../../test/helpers/cli.ts';
+import { CLI, REPO_ROOT, runProgram, type CliResult } from '../../test/helpers/cli.ts';
 import { k8s } from '../../test/unit/engine/resources.ts';
 import { configMap, deployment, namespace } from '../../test/helpers/release.ts';
 
@@ -28,11 +37,22 @@ const SANDBOX_DIR = '/tmp/bench-apply';
 const NAMESPACES = 10;
 const GOAL_RATIO = 2;
 const GOAL_NO_CHANGE_SECONDS = 3;
+/** Labels every Deployment with the set of resources it belongs to, for `kubectl wait -l`. */
+const SET_LABEL = 'bench.kdeliver.io/set';
+
+/** The ways kdeliver can run: a command and the arguments before kdeliver's own. */
+const KDELIVER_RUNNERS = {
+  source: { command: process.execPath, prefix: [CLI] },
+  bundle: { command: process.execPath, prefix: [join(REPO_ROOT, 'dist', 'kdeliver.cjs')] },
+  sea: { command: join(REPO_ROOT, 'dist', 'kdeliver-linux-x64'), prefix: [] },
+};
+type RunnerName = keyof typeof KDELIVER_RUNNERS;
 
 const { values } = parseArgs({
   options: {
     resources: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
+    kdeliver: { type: 'string', default: 'source,sea' },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
@@ -40,6 +60,14 @@ const { values } = parseArgs({
 const resourceCount = Number(values.resources);
 const concurrency = values.concurrency;
 const profileDir = values['cpu-prof'];
+const runnerNames = profileDir === undefined ? values.kdeliver.split(',') : ['source'];
+for (const name of runnerNames) {
+  if (!(name in KDELIVER_RUNNERS))
+    throw new Error(`--kdeliver: unknown "${name}"; choose from ${Object.keys(KDELIVER_RUNNERS).join(', ')}`);
+  const { command, prefix } = KDELIVER_RUNNERS[name as RunnerName];
+  const program = prefix[0] ?? command;
+  if (!existsSync(program)) throw new Error(`${program} is missing; run npm run build:bin first`);
+}
 
 async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
   const result = await runProgram(command, args, { env: { ...process.env, ...env } });
@@ -60,16 +88,28 @@ const headlessService = (ns: string, name: string) =>
     body: { spec: { clusterIP: 'None', selector: { app: name }, ports: [{ port: 80 }] } },
   });
 
+/** A Deployment labelled with its set, so that `kubectl wait -l` finds exactly one set's. */
+function labelledDeployment(ns: string, name: string, set: string): SpecResource {
+  const resource = deployment(ns, name, `example.invalid/${name}:1`);
+  (resource.attributes.metadata as Record<string, unknown>).labels = { [SET_LABEL]: set };
+  return resource;
+}
+
+const namespacesOf = (prefix: string) => Array.from({ length: NAMESPACES }, (_, i) => `${prefix}-${i}`);
+/** Every set's prefix, for deleting their namespaces from a kept sandbox. */
+const sets: string[] = [];
+
 /** N resources over the namespaces `<prefix>-0` … `<prefix>-9`, namespaces first. */
 function generate(prefix: string, count: number): SpecResource[] {
-  const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `${prefix}-${i}`);
+  sets.push(prefix);
+  const namespaces = namespacesOf(prefix);
   const resources: SpecResource[] = namespaces.map((name) => namespace(name));
   for (let i = 0; i < count; i++) {
     const ns = namespaces[i % NAMESPACES]!;
     const name = `app-${Math.floor(i / 3)}`;
     if (i % 3 === 0) resources.push(configMap(ns, name, { index: String(i), mode: 'bench' }));
     else if (i % 3 === 1) resources.push(headlessService(ns, name));
-    else resources.push(deployment(ns, name, `example.invalid/${name}:1`));
+    else resources.push(labelledDeployment(ns, name, prefix));
   }
   return resources;
 }
@@ -86,42 +126,58 @@ const kubectl = join(componentDir('kubernetes'), 'kubectl');
 const work = await mkdtemp(join(tmpdir(), 'bench-apply-'));
 try {
   const suffix = Date.now().toString(36);
-  const spec = join(work, 'bench.yaml');
-  const manifest = join(work, 'bench-kubectl.json');
-  const kdResources = generate(`kd-${suffix}`, resourceCount);
-  await writeFile(spec, JSON.stringify({ resources: kdResources }));
-  const kcResources = generate(`kc-${suffix}`, resourceCount);
-  await writeFile(
-    manifest,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: kcResources.map((resource) => resource.attributes),
-    }),
-  );
-
-  const kdeliverArgs = [
-    ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
-    CLI,
-    'apply',
-    '--spec',
-    spec,
-    '--stack',
-    `bench-${suffix}`,
-    '-y',
-    '--concurrency',
-    concurrency,
-    '--state',
-    join(work, 'state.db'),
-    '--kubeconfig',
-    env.KUBECONFIG,
-  ];
-  const kubectlArgs = ['apply', '--server-side', '--field-manager', 'bench', '-f', manifest];
   const kubectlEnv = { KUBECONFIG: env.KUBECONFIG };
 
+  /** `kubectl apply --server-side` of one set; with `wait`, then until its Deployments are Available. */
+  async function kubectlSet(prefix: string, wait: boolean): Promise<() => Promise<number>> {
+    const manifest = join(work, `${prefix}.json`);
+    const items = generate(prefix, resourceCount).map((resource) => resource.attributes);
+    await writeFile(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const apply = ['apply', '--server-side', '--field-manager', 'bench', '-f', manifest];
+    const waitArgs = [
+      'wait',
+      '--for=condition=Available',
+      'deployment',
+      '-A',
+      '-l',
+      `${SET_LABEL}=${prefix}`,
+    ];
+    return async () => {
+      const started = performance.now();
+      await run(kubectl, apply, kubectlEnv);
+      if (wait) await run(kubectl, [...waitArgs, '--timeout', '600s'], kubectlEnv);
+      return (performance.now() - started) / 1000;
+    };
+  }
+
+  /** `kdeliver apply` of one set into its own stack and state file. */
+  async function kdeliverSet(prefix: string, runner: RunnerName): Promise<() => Promise<number>> {
+    const spec = join(work, `${prefix}.json`);
+    await writeFile(spec, JSON.stringify({ resources: generate(prefix, resourceCount) }));
+    const { command, prefix: leading } = KDELIVER_RUNNERS[runner];
+    const args = [
+      ...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+      ...leading,
+      'apply',
+      '--spec',
+      spec,
+      '--stack',
+      prefix,
+      '-y',
+      '--concurrency',
+      concurrency,
+      '--state',
+      join(work, `${prefix}.db`),
+      '--kubeconfig',
+      env.KUBECONFIG,
+    ];
+    return () => timed(command, args);
+  }
+
   if (profileDir !== undefined) {
-    const create = await timed(process.execPath, kdeliverArgs);
-    const noChange = await timed(process.execPath, kdeliverArgs);
+    const apply = await kdeliverSet(`kd-${suffix}`, 'source');
+    const create = await apply();
+    const noChange = await apply();
     process.stdout.write(
       `kdeliver, ${resourceCount} resources, profiled: create ${create.toFixed(2)} s, no-change ${noChange.toFixed(2)} s; profiles in ${profileDir}\n`,
     );
@@ -130,26 +186,59 @@ try {
   }
 
   async function compare(): Promise<void> {
-    process.stderr.write(`Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each tool…\n`);
-    const kubectlCreate = await timed(kubectl, kubectlArgs, kubectlEnv);
-    const kdeliverCreate = await timed(process.execPath, kdeliverArgs);
-    const kubectlNoChange = await timed(kubectl, kubectlArgs, kubectlEnv);
-    const kdeliverNoChange = await timed(process.execPath, kdeliverArgs);
+    const columns = [
+      ...(await Promise.all(
+        runnerNames.map(async (name) => ({
+          label: `kdeliver ${name}`,
+          apply: await kdeliverSet(`kd${name}-${suffix}`, name as RunnerName),
+        })),
+      )),
+      { label: 'kubectl', apply: await kubectlSet(`kc-${suffix}`, false) },
+      { label: 'kubectl+wait', apply: await kubectlSet(`kw-${suffix}`, true) },
+    ];
+    process.stderr.write(
+      `Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each of ${columns.map((c) => c.label).join(', ')}…\n`,
+    );
+    // One tool after another, creating first and then re-applying, so that load spreads over all.
+    const create: number[] = [];
+    for (const column of columns) create.push(await column.apply());
+    const noChange: number[] = [];
+    for (const column of columns) noChange.push(await column.apply());
 
-    const row = (label: string, kd: number, kc: number) =>
-      `${label.padEnd(22)} ${kd.toFixed(2).padStart(8)} s ${kc.toFixed(2).padStart(8)} s ${(kc / kd).toFixed(2).padStart(7)}×`;
+    const width = Math.max(...columns.map((c) => c.label.length)) + 2;
+    const cells = (values: string[]) => values.map((v) => v.padStart(width)).join('');
+    const row = (label: string, seconds: number[]) =>
+      `${label.padEnd(22)}${cells(seconds.map((s) => `${s.toFixed(2)} s`))}`;
+    const kubectlCreate = create[runnerNames.length]!;
+    const kubectlWaitCreate = create[runnerNames.length + 1]!;
+    const goals = runnerNames.map((name, i) => {
+      const speedup = kubectlCreate / create[i]!;
+      return (
+        `kdeliver ${name}: create ${speedup.toFixed(2)}× kubectl (goal ≥ ${GOAL_RATIO}×: ${speedup >= GOAL_RATIO ? 'met' : 'NOT met'}), ` +
+        `${(kubectlWaitCreate / create[i]!).toFixed(2)}× kubectl+wait; ` +
+        `no-change ${noChange[i]!.toFixed(2)} s (goal ≤ ${GOAL_NO_CHANGE_SECONDS} s: ${noChange[i]! <= GOAL_NO_CHANGE_SECONDS ? 'met' : 'NOT met'})`
+      );
+    });
     const lines = [
       `kdeliver apply vs kubectl apply --server-side: ${resourceCount} resources in ${NAMESPACES} namespaces, kdeliver --concurrency ${concurrency}`,
-      `${''.padEnd(22)} ${'kdeliver'.padStart(10)} ${'kubectl'.padStart(10)} ${'speedup'.padStart(8)}`,
-      row('create from scratch', kdeliverCreate, kubectlCreate),
-      row('no-change re-apply', kdeliverNoChange, kubectlNoChange),
-      `goal: create ≥ ${GOAL_RATIO}× faster: ${kubectlCreate / kdeliverCreate >= GOAL_RATIO ? 'met' : 'NOT met'}; ` +
-        `no-change ≤ ${GOAL_NO_CHANGE_SECONDS} s: ${kdeliverNoChange <= GOAL_NO_CHANGE_SECONDS ? 'met' : 'NOT met'}`,
-      `(kdeliver times include its process start and waiting until every Deployment is Available; total bench ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+      `${''.padEnd(22)}${cells(columns.map((c) => c.label))}`,
+      row('create from scratch', create),
+      row('no-change re-apply', noChange),
+      ...goals,
+      `(kdeliver and kubectl+wait times include waiting until every Deployment is Available; all include process start; total bench ${((performance.now() - started) / 1000).toFixed(0)} s)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } finally {
   await rm(work, { recursive: true, force: true });
   if (!values.keep) await run(process.execPath, [CLI, 'sandbox', 'down', '--dir', SANDBOX_DIR]);
+  // A kept sandbox would otherwise fill up: its simulated node takes at most 2,000 pods.
+  else
+    await run(
+      kubectl,
+      ['delete', 'namespace', '--wait=false', '--ignore-not-found', ...new Set(sets.flatMap(namespacesOf))],
+      {
+        KUBECONFIG: env.KUBECONFIG,
+      },
+    );
 }

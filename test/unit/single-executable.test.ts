@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, symlink } from 'node:fs/promises';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
+import { NODE_FLAGS } from '../../src/node-flags.ts';
 import { REPO_ROOT, runProgram } from '../helpers/cli.ts';
 
 const BINARY = join(REPO_ROOT, 'dist', 'kdeliver-linux-x64');
@@ -28,6 +29,19 @@ describe('single executable (dist/kdeliver-linux-x64)', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`kdeliver/${pkg.version}`);
+  });
+
+  it('runs with its Node flags, built in', async () => {
+    const preload = join(await mkdtemp(join(tmpdir(), 'kdeliver-probe-')), 'probe.cjs');
+    await writeFile(
+      preload,
+      "process.stderr.write('EXEC_ARGV ' + JSON.stringify(process.execArgv) + '\\n');\n",
+    );
+    const result = await runProgram(BINARY, ['--version'], {
+      env: { ...(await nodelessEnv()), NODE_OPTIONS: `--require ${preload}` },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`EXEC_ARGV ${JSON.stringify(NODE_FLAGS)}\n`);
   });
 
   it('prints help, and runs a command that needs the embedded SQLite', async () => {
