@@ -2,9 +2,8 @@ import { sha256Hex } from '../engine/canonical.ts';
 import { KdeliverError } from '../errors.ts';
 import { apiError, isOk } from '../runtimes/kubernetes/api-errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
-import { FIELD_MANAGER } from '../runtimes/kubernetes/runtime.ts';
 import { checkedDatabase } from './state-file.ts';
-import { MANAGED_BY_LABELS, SYSTEM_NAMESPACE, ensureSystemNamespace, stackKey } from './system-namespace.ts';
+import { SYSTEM_NAMESPACE, applySystemSecret, ensureSystemNamespace, stackKey } from './system-namespace.ts';
 
 /**
  * A copy of the state file in the cluster, so another machine can take over a site.
@@ -40,29 +39,19 @@ function manifestName(stack: string): string {
   return `kdeliver-state-${stackKey(stack)}`;
 }
 
-async function applySecret(
+function applySecret(
   client: KubeClient,
   name: string,
   labels: Record<string, string>,
   data: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const response = await client.request({
-    method: 'PATCH',
-    path: `${secretsPath}/${name}`,
-    query: { fieldManager: FIELD_MANAGER, force: 'true' },
-    contentType: 'application/apply-patch+yaml',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name, namespace: SYSTEM_NAMESPACE, labels: { ...MANAGED_BY_LABELS, ...labels } },
-      type: 'kdeliver.io/state',
-      data,
-    },
+  return applySystemSecret(
+    client,
+    { name, type: 'kdeliver.io/state', labels, data },
+    'writing the state copy',
     signal,
-  });
-  if (!isOk(response))
-    throw apiError(response, 'writing the state copy', `Secret ${SYSTEM_NAMESPACE}/${name}`);
+  );
 }
 
 async function readSecretData(

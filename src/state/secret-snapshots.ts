@@ -2,10 +2,9 @@ import { sha256Hex } from '../engine/canonical.ts';
 import { KdeliverError } from '../errors.ts';
 import { apiError, isOk } from '../runtimes/kubernetes/api-errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
-import { FIELD_MANAGER } from '../runtimes/kubernetes/runtime.ts';
 import type { SpecResource } from '../runtimes/runtime.ts';
 import { maskSecretData } from './secret-masking.ts';
-import { MANAGED_BY_LABELS, SYSTEM_NAMESPACE, ensureSystemNamespace, stackKey } from './system-namespace.ts';
+import { SYSTEM_NAMESPACE, applySystemSecret, ensureSystemNamespace, stackKey } from './system-namespace.ts';
 
 /**
  * The values of a release's Secrets, kept in the cluster so that a rollback can restore
@@ -56,26 +55,17 @@ export async function pushSecretSnapshot(
     stack,
     secrets.map((secret) => ({ ...secret, attributes: maskSecretData(secret.attributes) })),
   );
-  const response = await client.request({
-    method: 'PATCH',
-    path: `${secretsPath}/${name}`,
-    query: { fieldManager: FIELD_MANAGER, force: 'true' },
-    contentType: 'application/apply-patch+yaml',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name,
-        namespace: SYSTEM_NAMESPACE,
-        labels: { ...MANAGED_BY_LABELS, [SNAPSHOT_LABEL]: stackKey(stack) },
-      },
+  await applySystemSecret(
+    client,
+    {
+      name,
       type: 'kdeliver.io/secret-snapshot',
+      labels: { [SNAPSHOT_LABEL]: stackKey(stack) },
       data: { values: Buffer.from(JSON.stringify(values)).toString('base64') },
     },
+    'writing the secret snapshot',
     signal,
-  });
-  if (!isOk(response))
-    throw apiError(response, 'writing the secret snapshot', `Secret ${SYSTEM_NAMESPACE}/${name}`);
+  );
 }
 
 /**

@@ -43,3 +43,31 @@ export function stackKey(stack: string): string {
     .replace(/-+$/, '');
   return cleaned === stack && cleaned ? cleaned : `${cleaned || 'stack'}-${sha256Hex(stack).slice(0, 8)}`;
 }
+
+/** Creates or replaces a Secret of kdeliver's own in kdeliver-system (server-side apply, forced). */
+export async function applySystemSecret(
+  client: KubeClient,
+  secret: { name: string; type: string; labels: Record<string, string>; data: Record<string, string> },
+  what: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const response = await client.request({
+    method: 'PATCH',
+    path: `/api/v1/namespaces/${SYSTEM_NAMESPACE}/secrets/${secret.name}`,
+    query: { fieldManager: FIELD_MANAGER, force: 'true' },
+    contentType: 'application/apply-patch+yaml',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: secret.name,
+        namespace: SYSTEM_NAMESPACE,
+        labels: { ...MANAGED_BY_LABELS, ...secret.labels },
+      },
+      type: secret.type,
+      data: secret.data,
+    },
+    signal,
+  });
+  if (!isOk(response)) throw apiError(response, what, `Secret ${SYSTEM_NAMESPACE}/${secret.name}`);
+}
