@@ -47,7 +47,9 @@ export async function timed(command: string, args: string[], env?: NodeJS.Proces
 export async function sandboxEnv(dir: string, required: readonly string[]): Promise<Record<string, string>> {
   if (required.every((name) => process.env[name]))
     return Object.fromEntries(required.map((name) => [name, process.env[name]!]));
-  process.stderr.write(`Starting a sandbox in ${dir}…\n`);
+  process.stderr.write(
+    `Starting a sandbox in ${dir}; it stays up for the next run (stop it: node bin/kdeliver.js sandbox down --dir ${dir})…\n`,
+  );
   await run(process.execPath, [CLI, 'sandbox', 'up', '--dir', dir]);
   const env = await run(process.execPath, [CLI, 'sandbox', 'env', '--dir', dir, '--json']);
   return JSON.parse(env.stdout) as Record<string, string>;
