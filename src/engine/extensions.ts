@@ -32,10 +32,15 @@ export function parseDuration(value: unknown): number | undefined {
   return milliseconds > 0 ? milliseconds : undefined;
 }
 
+/** A raw setting under `extensions.kdeliver`, or undefined when the resource has none. */
+export function kdeliverSetting(resource: SpecResource, name: string): unknown {
+  const kdeliver = resource.extensions?.kdeliver;
+  return isPlainObject(kdeliver) ? kdeliver[name] : undefined;
+}
+
 /** The raw timeout setting, or undefined when the resource has none. */
 export function timeoutSetting(resource: SpecResource): unknown {
-  const kdeliver = resource.extensions?.kdeliver;
-  return isPlainObject(kdeliver) ? kdeliver.timeout : undefined;
+  return kdeliverSetting(resource, 'timeout');
 }
 
 /** The health timeout of a resource in milliseconds (spec validation rejected malformed ones). */

@@ -16,7 +16,7 @@ export async function compileOnSite(
   stack: PackageKonfigStack,
   values: VariableValues,
 ): Promise<readonly SpecResource[]> {
-  const [{ loadStack }, { compileStack }] = await Promise.all([
+  const [{ loadStack }, { compileStack, optionArgument }] = await Promise.all([
     import('../kcl/project/stack.ts'),
     import('../kcl/project/compile.ts'),
   ]);
@@ -28,8 +28,8 @@ export async function compileOnSite(
       await mkdir(dirname(join(root, path)), { recursive: true });
       await writeFile(join(root, path), text);
     }
-    const options = Object.entries({ ...stack.options, ...values }).map(
-      ([name, value]) => `${name}=${JSON.stringify(value)}`,
+    const options = Object.entries({ ...stack.options, ...values }).map(([name, value]) =>
+      optionArgument(name, value),
     );
     const compiled = compileStack(loadStack(join(root, stack.path)), { options });
     if (compiled.specError) throw compiled.specError;

@@ -12,6 +12,7 @@ import type { StateStore } from '../state/store.ts';
 import { chooseProject, installedStacks, type CountedRelease } from './installed.ts';
 import {
   countedHistory,
+  countedStacks,
   rollbackStack,
   uninstallStack,
   type ReleaseUi,
@@ -41,14 +42,9 @@ export async function openSiteState(statePath: string): Promise<StateStore> {
 
 /** The project named (or the only one in the state) and the newest release of each of its stacks. */
 export async function projectStacks(store: StateStore, project: string | undefined): Promise<ProjectStacks> {
-  const all = await store.stacks();
-  const chosen = chooseProject([...new Set(all.map((release) => release.project))], project, store.path);
-  const stacks = await Promise.all(
-    all
-      .filter((release) => release.project === chosen)
-      .map(async (release) => ({ release, resources: await store.resourceCount(release.id) })),
-  );
-  return { project: chosen, stacks };
+  const all = await countedStacks(store);
+  const chosen = chooseProject([...new Set(all.map(({ release }) => release.project))], project, store.path);
+  return { project: chosen, stacks: all.filter(({ release }) => release.project === chosen) };
 }
 
 function targetOf(site: SiteOptions, project: string, stack: string): StackTarget {
@@ -137,12 +133,7 @@ export async function imagesOnlyUsedBy(
     import('../bundle/workload-images.ts'),
     import('../bundle/oci/reference.ts'),
   ]);
-  const newest = await Promise.all(
-    (await store.stacks()).map(async (release) => ({
-      release,
-      resources: await store.resourceCount(release.id),
-    })),
-  );
+  const newest = await countedStacks(store);
   const ours = new Map<string, SiteImage>();
   const others = new Set<string>();
   for (const release of installedStacks(newest)) {

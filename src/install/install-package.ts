@@ -16,7 +16,13 @@ import {
   type PreparedInstall,
   type VerifiedPackage,
 } from './prepare.ts';
-import { releaseStack, uninstallStack, type ReleaseUi, type StackOutcome } from './stack-release.ts';
+import {
+  countedStacks,
+  releaseStack,
+  uninstallStack,
+  type ReleaseUi,
+  type StackOutcome,
+} from './stack-release.ts';
 
 export type InstallMode = 'install' | 'upgrade';
 
@@ -57,13 +63,7 @@ async function installedOf(statePath: string, project: string): Promise<Installe
   if (!existsSync(statePath)) return [];
   const store = await StateStore.open(statePath);
   try {
-    const newest = await Promise.all(
-      (await store.stacks(project)).map(async (release) => ({
-        release,
-        resources: await store.resourceCount(release.id),
-      })),
-    );
-    return installedStacks(newest).map((release) => ({
+    return installedStacks(await countedStacks(store, project)).map((release) => ({
       stack: release.stack,
       packageDigest: release.packageDigest,
       variables: release.variables,

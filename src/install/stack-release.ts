@@ -4,7 +4,7 @@
  * `rollbackIfFailed` (a failed release goes back to the previous revision), and the
  * rollback itself, which re-applies a recorded revision with its Secret values restored.
  */
-import { isPlainObject } from '../engine/canonical.ts';
+import { kdeliverSetting } from '../engine/extensions.ts';
 import type { ReleaseHooks, ReleaseSummary, StackTarget } from '../engine/release.ts';
 import { isKdeliverError } from '../errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
@@ -44,13 +44,12 @@ export interface RollbackOutcome {
 
 /** A setting of an app's pipeline, as the model package renders it into `extensions.kdeliver`. */
 function pipelineSetting(resource: SpecResource, name: 'manualApprove' | 'rollbackIfFailed'): boolean {
-  const kdeliver = resource.extensions?.kdeliver;
-  return isPlainObject(kdeliver) && kdeliver[name] === true;
+  return kdeliverSetting(resource, name) === true;
 }
 
 function appOf(resource: SpecResource): string {
-  const kdeliver = resource.extensions?.kdeliver;
-  return isPlainObject(kdeliver) && typeof kdeliver.app === 'string' ? kdeliver.app : resource.id;
+  const app = kdeliverSetting(resource, 'app');
+  return typeof app === 'string' ? app : resource.id;
 }
 
 /** Why a person must approve this stack's plan, or undefined. */
@@ -94,6 +93,14 @@ function snapshotKey(target: StackTarget): string {
 async function clusterClient(target: StackTarget): Promise<KubeClient> {
   const { KubernetesRuntime } = await import('../runtimes/kubernetes/runtime.ts');
   return KubernetesRuntime.fromKubeconfig(target.kubeconfig).client;
+}
+
+/** The newest release of every stack (of one project when given), each with its resource count. */
+export async function countedStacks(store: StateStore, project?: string): Promise<CountedRelease[]> {
+  const newest = await store.stacks(project);
+  return Promise.all(
+    newest.map(async (release) => ({ release, resources: await store.resourceCount(release.id) })),
+  );
 }
 
 /** Releases of a stack, newest first, each with its resource count. */

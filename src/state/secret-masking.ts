@@ -11,7 +11,8 @@ export function digestOf(bytes: Uint8Array | string): string {
   return `sha256:${sha256Hex(bytes)}`;
 }
 
-function isSecret(object: Record<string, unknown>): boolean {
+/** A Kubernetes Secret object (or a spec resource's attributes for one). */
+export function isSecret(object: Record<string, unknown>): boolean {
   return object.apiVersion === 'v1' && object.kind === 'Secret';
 }
 

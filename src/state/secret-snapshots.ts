@@ -3,7 +3,7 @@ import { KdeliverError } from '../errors.ts';
 import { apiError, isOk } from '../runtimes/kubernetes/api-errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
 import type { SpecResource } from '../runtimes/runtime.ts';
-import { maskSecretData } from './secret-masking.ts';
+import { isSecret, maskSecretData } from './secret-masking.ts';
 import { SYSTEM_NAMESPACE, applySystemSecret, ensureSystemNamespace, stackKey } from './system-namespace.ts';
 
 /**
@@ -22,8 +22,8 @@ const secretsPath = `/api/v1/namespaces/${SYSTEM_NAMESPACE}/secrets`;
 
 type SecretValues = { data?: unknown; stringData?: unknown };
 
-function isSecret(resource: SpecResource): boolean {
-  return resource.attributes.apiVersion === 'v1' && resource.attributes.kind === 'Secret';
+function isSecretResource(resource: SpecResource): boolean {
+  return isSecret(resource.attributes);
 }
 
 /** Named after the Secrets as the state records them (values masked), so the state alone finds it. */
@@ -45,7 +45,7 @@ export async function pushSecretSnapshot(
   resources: readonly SpecResource[],
   signal?: AbortSignal,
 ): Promise<void> {
-  const secrets = resources.filter(isSecret);
+  const secrets = resources.filter(isSecretResource);
   if (secrets.length === 0) return;
   const values: Record<string, SecretValues> = {};
   for (const { id, attributes } of secrets)
@@ -80,7 +80,7 @@ export async function restoreSecretValues(
   recorded: readonly SpecResource[],
   signal?: AbortSignal,
 ): Promise<SpecResource[]> {
-  const secrets = recorded.filter(isSecret);
+  const secrets = recorded.filter(isSecretResource);
   if (secrets.length === 0) return [...recorded];
   const name = snapshotName(stack, secrets);
   const response = await client.request({ method: 'GET', path: `${secretsPath}/${name}`, signal });
@@ -100,7 +100,7 @@ export async function restoreSecretValues(
   const encoded = (response.body as { data?: { values?: string } }).data?.values ?? '';
   const values = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Record<string, SecretValues>;
   return recorded.map((resource) => {
-    if (!isSecret(resource)) return resource;
+    if (!isSecretResource(resource)) return resource;
     const restored = {
       ...resource,
       attributes: { ...resource.attributes, ...withoutUndefined(values[resource.id] ?? {}) },

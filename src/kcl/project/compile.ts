@@ -38,9 +38,14 @@ export interface CompileRequest {
   sources?: ReadonlyMap<string, string>;
 }
 
-/** The stack's options as `-D` arguments; JSON keeps their types (a string `"007"` stays a string). */
+/** An option as a `-D` argument; JSON keeps its type (a string `"007"` stays a string). */
+export function optionArgument(name: string, value: unknown): string {
+  return `${name}=${JSON.stringify(value)}`;
+}
+
+/** The stack's options as `-D` arguments. */
 export function optionArguments(stack: KonfigStack): string[] {
-  return stack.settings.options.map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  return stack.settings.options.map(([key, value]) => optionArgument(key, value));
 }
 
 /**
