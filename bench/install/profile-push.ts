@@ -3,9 +3,9 @@
  * the push pass into fresh repositories (`<prefix>/…` instead of the images' own paths)
  * and again with everything present. Uses the sandbox variables of `kdeliver sandbox env`.
  *
- *   node bench/install/profile-push.ts PACKAGE --key kdeliver.pub [--prefix P] [--chunk-mb N]
+ *   node bench/install/profile-push.ts PACKAGE --key kdeliver.pub [--prefix P] [--lanes N]
  *
- * --chunk-mb sets the registry client's upload chunk size (default: the client's own).
+ * --lanes sets how many uploads run at once (default: the install's own).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ const { values, positionals } = parseArgs({
   options: {
     key: { type: 'string' },
     prefix: { type: 'string', default: `profile-${Date.now().toString(36)}` },
-    'chunk-mb': { type: 'string' },
+    lanes: { type: 'string' },
   },
 });
 const path = positionals[0]!;
@@ -36,7 +36,7 @@ const moved = (repository: string) => `${values.prefix}/${repository}`;
 const fresh: PushPlan = {
   images: plan.images.map((image) => ({ ...image, repository: moved(image.repository) })),
   repositories: new Map([...plan.repositories].map(([digest, list]) => [digest, list.map(moved)])),
-  manifestTypes: plan.manifestTypes,
+  manifests: plan.manifests,
 };
 const client = await createRegistryClient({
   registry: process.env.KDELIVER_REGISTRY!,
@@ -45,7 +45,6 @@ const client = await createRegistryClient({
     username: process.env.KDELIVER_REGISTRY_USER!,
     password: process.env.KDELIVER_REGISTRY_PASSWORD!,
   },
-  ...(values['chunk-mb'] === undefined ? {} : { chunkSize: Number(values['chunk-mb']) * 1024 * 1024 }),
 });
 started = performance.now();
 for (let i = 0; i < 10; i++) await client.hasBlob(fresh.images[0]!.repository, `sha256:${'0'.repeat(64)}`);
@@ -56,10 +55,10 @@ try {
   for (const label of ['push, empty repositories', 'push, everything present']) {
     started = performance.now();
     const summary = await pushImages(
-      path,
-      { ...open, expectedManifest: checked.manifestBytes },
+      { path, open, manifestBytes: checked.manifestBytes, manifest: checked.manifest },
       fresh,
       client,
+      values.lanes === undefined ? {} : { lanes: Number(values.lanes) },
     );
     process.stdout.write(
       `${label}: ${seconds(started)} s, ${(summary.bytes.pushed / 1e6).toFixed(0)} MB pushed, ` +

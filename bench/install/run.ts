@@ -8,8 +8,8 @@
  *
  *   node bench/install/run.ts [--images 20] [--total-mb 2000] [--parallel 4] [--json] [--keep]
  *
- * Every side pushes to its own repository prefix and namespace, so the site registry
- * starts empty for each. --parallel N adds a baseline whose skopeo copies run N at a time
+ * Every side pushes to its own repository prefix and namespace, and skopeo's blob location
+ * cache is cleared before each baseline, so every first copy uploads every byte. --parallel N adds a baseline whose skopeo copies run N at a time
  * (0: none). Peak RSS of each kdeliver run comes from GNU time.
  *
  * Uses the sandbox named by `kdeliver sandbox env` variables, or starts one in
@@ -38,6 +38,8 @@ import {
 } from '../shared/harness.ts';
 
 const SANDBOX_DIR = '/tmp/bench-install';
+/** skopeo's blob location cache when run as root (containers/image's blob-info-cache). */
+const SKOPEO_BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
 const GOAL_RATIO = 1.5;
 const GOAL_SECOND_SECONDS = 5;
 const GOAL_RSS_MB = 256;
@@ -148,6 +150,9 @@ async function main(): Promise<void> {
 
     /** skopeo copy of every image to `<site>/<prefix>/app-<i>`, `limit` at a time, then apply and wait. */
     async function baseline(prefix: string, ns: string, limit: number): Promise<BaselineRun> {
+      // skopeo remembers where it saw each blob and mounts it from there: without this, a
+      // baseline copies nothing the one before it pushed into another repository.
+      await rm(SKOPEO_BLOB_CACHE, { force: true });
       const begin = performance.now();
       const copies = await mapLimit(references, limit, async (reference, i) => {
         const digestFile = join(work, `${prefix}-${i}.digest`);

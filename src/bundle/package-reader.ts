@@ -40,6 +40,16 @@ export interface PackageEntry {
   digest: string;
   /** The body; throws a verification error instead of yielding the last chunk if it does not match. */
   stream: AsyncIterable<Buffer>;
+  /**
+   * The body, not hashed, for a consumer that checks the digest itself (an upload does).
+   * Call it before reading `stream`.
+   */
+  unchecked(): AsyncIterable<Buffer>;
+  /**
+   * Moves past the body without hashing it, for a consumer that will not use it: a
+   * second pass over a package already verified reads what it needs and skips the rest.
+   */
+  skip(): Promise<void>;
 }
 
 export interface OpenedPackage {
@@ -123,6 +133,7 @@ async function checkSignature(
 function entryBody(tar: TarReader, expected: ManifestEntry) {
   const hash = createHash('sha256');
   let remaining = expected.size;
+  let hashing = true;
   let finished = false;
   async function read(): Promise<Buffer | null> {
     if (finished) return null;
@@ -130,12 +141,12 @@ function entryBody(tar: TarReader, expected: ManifestEntry) {
     if (remaining > 0) {
       chunk = await tar.readBody(Math.min(remaining, 1024 * 1024), expected.path);
       remaining -= chunk.length;
-      hash.update(chunk);
+      if (hashing) hash.update(chunk);
     }
     if (remaining === 0) {
       await tar.endBody(expected.size, expected.path);
-      const actual = hash.digest('hex');
       finished = true;
+      const actual = hashing ? hash.digest('hex') : expected.sha256;
       if (actual !== expected.sha256)
         throw refused(
           'PACKAGE_ENTRY_DIGEST_MISMATCH',
@@ -148,7 +159,15 @@ function entryBody(tar: TarReader, expected: ManifestEntry) {
   async function* stream(): AsyncGenerator<Buffer> {
     for (let chunk = await read(); chunk !== null; chunk = await read()) yield chunk;
   }
-  return { read, stream };
+  function unchecked(): AsyncGenerator<Buffer> {
+    hashing = false;
+    return stream();
+  }
+  async function skip(): Promise<void> {
+    hashing = false;
+    while ((await read()) !== null);
+  }
+  return { read, stream, unchecked, skip };
 }
 
 export async function openPackage(path: string, options: OpenPackageOptions): Promise<OpenedPackage> {
@@ -220,6 +239,8 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
             size: expected.size,
             digest: `sha256:${expected.sha256}`,
             stream: body.stream(),
+            unchecked: body.unchecked,
+            skip: body.skip,
           };
           while ((await body.read()) !== null);
         }

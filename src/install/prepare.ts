@@ -1,11 +1,14 @@
 /**
  * The install up to the engine, as progress tasks: verify the whole package (nothing on
  * the site changes before it and preflight pass), preflight, push the images, and rewrite
- * the specs to run them from the site registry.
+ * the specs to run them from the site registry. When the site registry already has every
+ * image by digest, verification stops before the package's images (read-package.ts) and
+ * there is nothing to push.
  */
 import { createRegistryClient, type RegistryClient } from '../bundle/oci/registry-client.ts';
 import type { Credentials } from '../bundle/oci/docker-config.ts';
 import { defaultDockerConfigPath } from '../bundle/oci/docker-config.ts';
+import type { PackageManifest } from '../bundle/format.ts';
 import type { OpenPackageOptions } from '../bundle/package-reader.ts';
 import { sha256Hex } from '../engine/canonical.ts';
 import { KUBERNETES_TYPE } from '../engine/kubernetes-id.ts';
@@ -16,8 +19,8 @@ import { progressIntervalMs, runTasks, type OutputMode } from '../ui/progress.ts
 import type { StackResources } from '../bundle/workload-images.ts';
 import type { PreflightCheckName } from './preflight-names.ts';
 import { preflightChecks } from './preflight.ts';
-import { planPush, type PushPlan } from './push-plan.ts';
-import { pushImages, type PushSummary } from './push-images.ts';
+import { imageTargets, planPush, type PushPlan } from './push-plan.ts';
+import { imagesPresent, presentSummary, pushImages, type PushSummary } from './push-images.ts';
 import { compileOnSite } from './compile-on-site.ts';
 import { checkPackage, type CheckedPackage, type PackageKonfigStack } from './read-package.ts';
 import type { SpecResource } from '../runtimes/runtime.ts';
@@ -84,19 +87,25 @@ interface Context {
 const KNOWN_TYPES: ReadonlySet<string> = new Set([KUBERNETES_TYPE]);
 
 export async function prepareInstall(options: PrepareOptions, mode: OutputMode): Promise<PreparedInstall> {
-  const client: RegistryClient = await createRegistryClient({
+  const settings = {
     registry: options.registry.host,
     ca: options.registry.ca,
     credentials: options.registry.credentials,
     dockerConfigPath: defaultDockerConfigPath(),
-  });
+  };
+  const client: RegistryClient = await createRegistryClient(settings);
+  // Before preflight the registry is only asked, once per request: a registry that does not
+  // answer means the images are read and checked, and preflight then says what is wrong.
+  const quickClient = await createRegistryClient({ ...settings, retry: { attempts: 1 } });
+  const imagesOnSite = (manifest: PackageManifest) =>
+    imagesPresent(imageTargets(manifest.images), quickClient).catch(() => false);
   try {
     const verified = await runTasks<Context>(
       [
         {
           title: `Verify ${options.package}`,
           task: async (ctx, task) => {
-            await verifyTask(ctx, options, (title) => (task.title = title));
+            await verifyTask(ctx, options, imagesOnSite, (title) => (task.title = title));
             await options.accept?.(verifiedPackage(ctx.checked!));
           },
         },
@@ -155,18 +164,30 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
           title: `Push images to ${options.registry.host}`,
           skip: () => options.dryRun && 'dry run',
           task: async (ctx, task) => {
+            const checked = ctx.checked!;
+            if (checked.imagesOnSite) {
+              ctx.push = presentSummary(ctx.plan!.images, checked.manifest, options.registry.host);
+              task.title = `All ${ctx.push.images.length} images are already on ${options.registry.host}`;
+              return;
+            }
             const started = performance.now();
             let shownAt = started;
             ctx.push = await pushImages(
-              options.package,
-              { ...options.open, expectedManifest: ctx.checked!.manifestBytes },
+              {
+                path: options.package,
+                open: options.open,
+                manifestBytes: checked.manifestBytes,
+                manifest: checked.manifest,
+              },
               ctx.plan!,
               client,
-              (done, total) => {
-                const now = performance.now();
-                if (now - shownAt < progressIntervalMs()) return;
-                shownAt = now;
-                task.output = formatTransfer(done, total, (now - started) / 1000);
+              {
+                onProgress: (done, total) => {
+                  const now = performance.now();
+                  if (now - shownAt < progressIntervalMs()) return;
+                  shownAt = now;
+                  task.output = formatTransfer(done, total, (now - started) / 1000);
+                },
               },
             );
             const { blobs, bytes } = ctx.push;
@@ -202,6 +223,7 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
     };
   } finally {
     client.close();
+    quickClient.close();
   }
 }
 
@@ -218,18 +240,24 @@ function verifiedPackage(checked: CheckedPackage): VerifiedPackage {
 async function verifyTask(
   ctx: Context,
   options: PrepareOptions,
+  imagesOnSite: (manifest: PackageManifest) => Promise<boolean>,
   setTitle: (title: string) => void,
 ): Promise<void> {
-  const checked = await checkPackage(options.package, options.open);
+  const checked = await checkPackage(options.package, options.open, { imagesOnSite });
   ctx.checked = checked;
   ctx.stacks = checked.specs.map((spec) => ({
     name: spec.stack,
     resources: parseSpec(spec.text, spec.path, KNOWN_TYPES).resources,
   }));
-  ctx.plan = planPush(checked.manifest.images, checked.documents);
+  ctx.plan = checked.imagesOnSite
+    ? { images: imageTargets(checked.manifest.images), repositories: new Map(), manifests: new Map() }
+    : planPush(checked.manifest.images, checked.documents);
   const signer = checked.verifiedKey ? `signed by ${checked.verifiedKey}` : 'signature NOT checked';
+  const images = checked.imagesOnSite
+    ? `${checked.manifest.images.length} images (already on ${options.registry.host} by digest, not read again)`
+    : `${checked.manifest.images.length} images`;
   setTitle(
     `Verified ${checked.manifest.name} ${checked.manifest.version} (${formatBytes(checked.bytes)}, ${signer}): ` +
-      `${ctx.stacks.length} stacks, ${checked.manifest.images.length} images`,
+      `${ctx.stacks.length} stacks, ${images}`,
   );
 }

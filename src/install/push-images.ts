@@ -1,22 +1,27 @@
 /**
- * Pushes the images of a package to the site registry in one streaming pass over it:
- * each blob entry, as it arrives in package order, is skipped when every repository that
- * needs it has it, else uploaded once (straight from the package stream) and mounted into
- * the other repositories; manifests and indexes, which come after their blobs, are put by
- * digest, and each image's root again under its original tag.
+ * Pushes the images of a verified package to the site registry, straight from the
+ * package file (nothing is extracted to disk).
  *
  * What the registry has is asked first, several requests at a time: when every image's
  * root is already there under its tag (or digest), there is nothing to push and the
  * package is not read again. A registry stores a manifest only once it has every blob and
  * manifest it references, so a root that is there means the whole image is.
+ *
+ * Otherwise each blob no repository has is uploaded once and mounted into the other
+ * repositories that need it; a blob some repository has is only mounted. Uploads run in
+ * lanes: the blobs to upload, in package order, are cut into runs of about equal size,
+ * and each lane reads the package from the start to the end of its run, skipping what
+ * is not its own, so no lane reads further than it must. Image manifests and indexes,
+ * which the verification pass kept in memory, are put last: children by digest, roots
+ * under their tags.
  */
-import { Readable } from 'node:stream';
 import { KdeliverError } from '../errors.ts';
-import { BLOBS_DIR } from '../bundle/format.ts';
+import { BLOBS_DIR, type PackageManifest } from '../bundle/format.ts';
 import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
-import type { Descriptor } from '../bundle/oci/media-types.ts';
+import { skipBytes } from '../bundle/oci/chunks.ts';
+import { isIndexMediaType, type Descriptor } from '../bundle/oci/media-types.ts';
 import type { RegistryClient } from '../bundle/oci/registry-client.ts';
-import type { PushPlan } from './push-plan.ts';
+import type { ImageTarget, PushPlan } from './push-plan.ts';
 
 export interface PushedImage {
   reference: string;
@@ -31,24 +36,38 @@ export interface PushSummary {
   manifests: number;
   /** Blob bytes uploaded, and blob bytes the registry had already. */
   bytes: { pushed: number; skipped: number };
+  /** Whether the image entries of the package were read; not when the registry had every image. */
+  imagesRead: boolean;
   seconds: number;
 }
 
-/** Registry requests at once while finding out what the site already has. */
-const CHECK_CONCURRENCY = 8;
+/** The verified package the images come from. */
+export interface PushSource {
+  path: string;
+  open: OpenPackageOptions;
+  /** The signed manifest as verified: every pass checks it reads the same package. */
+  manifestBytes: Buffer;
+  manifest: PackageManifest;
+}
+
+/** Registry requests at once while finding out what the site already has, and for manifests. */
+const REQUEST_CONCURRENCY = 8;
+/** Uploads at once. Each lane reads the package up to the end of its run; two keep a remote registry busy while one waits on a response. */
+const UPLOAD_LANES = 2;
 
 /** Bytes of the package's blobs dealt with so far, out of all of them; never decreases. */
 export type PushProgress = (done: number, total: number) => void;
 
-/** The package lists no media type for a blob, and uploads do not need one: digest and size are checked. */
-function blobDescriptor(entry: PackageEntry): Descriptor {
-  return { mediaType: 'application/octet-stream', digest: entry.digest, size: entry.size };
+/** A blob nobody at the site has: uploaded into the first repository, mounted into the rest. */
+interface Upload {
+  name: string;
+  descriptor: Descriptor;
+  repositories: string[];
 }
 
-async function readAll(entry: PackageEntry): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of entry.stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/** The package lists no media type for a blob, and uploads do not need one: digest and size are checked. */
+function blobDescriptor(digest: string, size: number): Descriptor {
+  return { mediaType: 'application/octet-stream', digest, size };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -64,11 +83,65 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
+/** Cuts `uploads` (in package order) into at most `count` runs of about equal bytes. */
+export function lanesOf(uploads: readonly Upload[], count: number): Upload[][] {
+  const total = uploads.reduce((sum, upload) => sum + upload.descriptor.size, 0);
+  const lanes: Upload[][] = [];
+  let lane: Upload[] = [];
+  let filled = 0;
+  for (const upload of uploads) {
+    lane.push(upload);
+    filled += upload.descriptor.size;
+    if (filled >= (total * (lanes.length + 1)) / count && lanes.length < count - 1) {
+      lanes.push(lane);
+      lane = [];
+    }
+  }
+  if (lane.length > 0) lanes.push(lane);
+  return lanes;
+}
+
+function packageChanged(path: string): KdeliverError {
+  return new KdeliverError(
+    'verification',
+    'PACKAGE_CHANGED',
+    `${path} changed while it was being installed`,
+    {
+      hint: 'Leave the package file alone during the install, then run it again.',
+    },
+  );
+}
+
+/** The package opened again for a pass over its entries; refuses a file that is no longer the verified one. */
+async function reopen(source: PushSource): Promise<AsyncGenerator<PackageEntry>> {
+  const opened = await openPackage(source.path, source.open);
+  if (!opened.manifestBytes.equals(source.manifestBytes)) {
+    await opened.close();
+    throw packageChanged(source.path);
+  }
+  return opened.entries();
+}
+
+/** The body of one entry from `offset` on, read from a fresh pass over the package (to resume an upload). */
+async function* entryFrom(source: PushSource, name: string, offset: number): AsyncGenerator<Buffer> {
+  for await (const entry of await reopen(source)) {
+    if (entry.name !== name) {
+      await entry.skip();
+      continue;
+    }
+    yield* skipBytes(entry.unchecked(), offset);
+    return;
+  }
+}
+
 /** Whether every image's root is in its repository under its tag, or its digest when it has no tag. */
-async function imagesPresent(plan: PushPlan, client: RegistryClient): Promise<boolean> {
+export async function imagesPresent(
+  images: readonly ImageTarget[],
+  client: RegistryClient,
+): Promise<boolean> {
   const present = await mapLimit(
-    plan.images,
-    CHECK_CONCURRENCY,
+    images,
+    REQUEST_CONCURRENCY,
     async (image) =>
       (await client.headManifest(image.repository, image.tag ?? image.digest))?.digest === image.digest,
   );
@@ -78,9 +151,9 @@ async function imagesPresent(plan: PushPlan, client: RegistryClient): Promise<bo
 /** Which repositories already have each blob (manifests excluded: they are put either way). */
 async function blobsPresent(plan: PushPlan, client: RegistryClient): Promise<Map<string, boolean[]>> {
   const checks = [...plan.repositories]
-    .filter(([digest]) => !plan.manifestTypes.has(digest))
+    .filter(([digest]) => !plan.manifests.has(digest))
     .flatMap(([digest, repositories]) => repositories.map((repository) => ({ digest, repository })));
-  const found = await mapLimit(checks, CHECK_CONCURRENCY, ({ digest, repository }) =>
+  const found = await mapLimit(checks, REQUEST_CONCURRENCY, ({ digest, repository }) =>
     client.hasBlob(repository, digest),
   );
   const present = new Map<string, boolean[]>();
@@ -88,115 +161,179 @@ async function blobsPresent(plan: PushPlan, client: RegistryClient): Promise<Map
   return present;
 }
 
+export interface PushOptions {
+  onProgress?: PushProgress;
+  /** Uploads at once (default UPLOAD_LANES). */
+  lanes?: number;
+}
+
 export async function pushImages(
-  path: string,
-  options: OpenPackageOptions & { expectedManifest: Buffer },
+  source: PushSource,
   plan: PushPlan,
   client: RegistryClient,
-  onProgress: PushProgress = () => {},
+  { onProgress = () => {}, lanes = UPLOAD_LANES }: PushOptions = {},
 ): Promise<PushSummary> {
   const started = performance.now();
-  const opened = await openPackage(path, options);
-  if (!opened.manifestBytes.equals(options.expectedManifest)) {
-    await opened.close();
-    throw new KdeliverError(
-      'verification',
-      'PACKAGE_CHANGED',
-      `${path} changed while it was being installed`,
-      {
-        hint: 'Leave the package file alone during the install, then run it again.',
-      },
-    );
-  }
-  const sizes = new Map(opened.manifest.entries.map((entry) => [`sha256:${entry.sha256}`, entry.size]));
+  const blobEntries = source.manifest.entries.filter((entry) => entry.path.startsWith(BLOBS_DIR));
+  const sizes = new Map(blobEntries.map((entry) => [`sha256:${entry.sha256}`, entry.size]));
   const total = [...plan.repositories.keys()].reduce((sum, digest) => sum + (sizes.get(digest) ?? 0), 0);
+  if (await imagesPresent(plan.images, client)) {
+    onProgress(total, total);
+    return { ...presentSummary(plan.images, source.manifest, client.registry), seconds: elapsed(started) };
+  }
   const summary: PushSummary = {
-    images: [],
+    images: siteImages(plan.images, client.registry),
     blobs: { pushed: 0, mounted: 0, skipped: 0 },
     manifests: 0,
     bytes: { pushed: 0, skipped: 0 },
+    imagesRead: true,
     seconds: 0,
   };
-  const siteImage = (image: PushPlan['images'][number]): PushedImage => ({
-    reference: image.reference,
-    siteReference: `${client.registry}/${image.repository}@${image.digest}`,
-    tag: image.tag,
-  });
-  let present: Map<string, boolean[]>;
-  try {
-    if (await imagesPresent(plan, client)) {
-      for (const [digest] of plan.repositories) {
-        if (plan.manifestTypes.has(digest)) continue;
-        summary.blobs.skipped++;
-        summary.bytes.skipped += sizes.get(digest) ?? 0;
-      }
-      summary.images = plan.images.map(siteImage).sort((a, b) => (a.reference < b.reference ? -1 : 1));
-      onProgress(total, total);
-      summary.seconds = (performance.now() - started) / 1000;
-      await opened.close();
-      return summary;
-    }
-    present = await blobsPresent(plan, client);
-  } catch (error) {
-    await opened.close();
-    throw error;
-  }
-  let done = 0;
-  const advance = (bytes: number) => {
-    done += bytes;
-    onProgress(done, total);
-  };
 
-  async function pushBlob(entry: PackageEntry, repositories: string[]): Promise<void> {
-    const descriptor = blobDescriptor(entry);
-    const there = present.get(entry.digest) ?? [];
-    const missing = repositories.filter((_, i) => !there[i]);
-    let from = repositories.find((_, i) => there[i]);
-    if (from === undefined) {
-      from = missing.shift()!;
-      await client.pushBlob(from, Readable.from(entry.stream), descriptor, (bytes) =>
-        onProgress(done + bytes, total),
-      );
-      summary.blobs.pushed++;
-      summary.bytes.pushed += entry.size;
-    } else {
-      summary.blobs.skipped++;
-      summary.bytes.skipped += entry.size;
-    }
-    for (const repository of missing) {
+  // Progress: bytes finished, plus what each running upload has sent.
+  let done = 0;
+  const sending = new Map<string, number>();
+  const report = () => onProgress(done + [...sending.values()].reduce((sum, bytes) => sum + bytes, 0), total);
+
+  async function mountAll(descriptor: Descriptor, from: string, repositories: string[]): Promise<void> {
+    for (const repository of repositories) {
       if (!(await client.mountBlob(repository, descriptor, from)))
         throw new KdeliverError(
           'operation',
           'REGISTRY_MOUNT_REFUSED',
-          `registry ${client.registry} would not mount ${entry.digest} from ${from} into ${repository}`,
+          `registry ${client.registry} would not mount ${descriptor.digest} from ${from} into ${repository}`,
           { hint: 'Use a registry that supports cross-repository blob mounts (OCI distribution).' },
         );
       summary.blobs.mounted++;
     }
-    advance(entry.size);
   }
 
-  async function putDocument(entry: PackageEntry, repositories: string[], mediaType: string): Promise<void> {
-    const bytes = await readAll(entry);
-    for (const repository of repositories)
-      await client.putManifest(repository, entry.digest, bytes, mediaType);
-    summary.manifests += repositories.length;
-    for (const image of plan.images.filter((candidate) => candidate.digest === entry.digest)) {
-      if (image.tag !== undefined) await client.putManifest(image.repository, image.tag, bytes, mediaType);
-      summary.images.push(siteImage(image));
+  const present = await blobsPresent(plan, client);
+  const uploads: Upload[] = [];
+  const mounts: { descriptor: Descriptor; from: string; missing: string[] }[] = [];
+  for (const entry of blobEntries) {
+    const digest = `sha256:${entry.sha256}`;
+    const repositories = plan.repositories.get(digest);
+    if (!repositories || plan.manifests.has(digest)) continue;
+    const descriptor = blobDescriptor(digest, entry.size);
+    const there = present.get(digest) ?? [];
+    const from = repositories.find((_, i) => there[i]);
+    if (from === undefined) {
+      uploads.push({ name: entry.path, descriptor, repositories });
+      continue;
     }
-    advance(entry.size);
+    summary.blobs.skipped++;
+    summary.bytes.skipped += entry.size;
+    mounts.push({ descriptor, from, missing: repositories.filter((_, i) => !there[i]) });
   }
 
-  for await (const entry of opened.entries()) {
-    if (!entry.name.startsWith(BLOBS_DIR)) continue;
-    const repositories = plan.repositories.get(entry.digest);
-    if (!repositories) continue;
-    const mediaType = plan.manifestTypes.get(entry.digest);
-    if (mediaType === undefined) await pushBlob(entry, repositories);
-    else await putDocument(entry, repositories, mediaType);
+  // Once one lane fails the others stop after their current blob.
+  let failed = false;
+  async function pushLane(lane: Upload[]): Promise<void> {
+    try {
+      await pushRun(lane);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
   }
-  summary.images.sort((a, b) => (a.reference < b.reference ? -1 : 1));
-  summary.seconds = (performance.now() - started) / 1000;
-  return summary;
+  async function pushRun(lane: Upload[]): Promise<void> {
+    const mine = new Map(lane.map((upload) => [upload.name, upload]));
+    for await (const entry of await reopen(source)) {
+      if (failed) return;
+      const upload = mine.get(entry.name);
+      if (!upload) {
+        await entry.skip();
+        continue;
+      }
+      const [first, ...rest] = upload.repositories;
+      // The first pass reads the entry as it streams by; a resumed or restarted upload reads the package again.
+      let live = true;
+      const open = (offset: number) => {
+        if (!live) return entryFrom(source, entry.name, offset);
+        live = false;
+        return skipBytes(entry.unchecked(), offset);
+      };
+      await client.pushBlob(first!, open, upload.descriptor, (bytes) => {
+        sending.set(entry.name, bytes);
+        report();
+      });
+      summary.blobs.pushed++;
+      summary.bytes.pushed += entry.size;
+      await mountAll(upload.descriptor, first!, rest);
+      sending.delete(entry.name);
+      done += entry.size;
+      report();
+      mine.delete(entry.name);
+      if (mine.size === 0) return; // leaves the rest of the package unread
+    }
+  }
+
+  const settled = await Promise.allSettled([
+    ...lanesOf(uploads, lanes).map(pushLane),
+    mapLimit(mounts, REQUEST_CONCURRENCY, async ({ descriptor, from, missing }) => {
+      if (failed) return;
+      await mountAll(descriptor, from, missing);
+      done += descriptor.size;
+      report();
+    }),
+  ]);
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+
+  // Children before the indexes that name them: a registry refuses an index with unknown manifests.
+  const manifests = [...plan.manifests];
+  for (const isIndex of [false, true]) {
+    const puts = manifests
+      .filter(([, manifest]) => isIndexMediaType(manifest.mediaType) === isIndex)
+      .flatMap(([digest, manifest]) =>
+        plan.repositories.get(digest)!.flatMap((repository) => {
+          // A root goes up under its tags (which stores it by digest too), anything else by digest.
+          const tags = plan.images
+            .filter((image) => image.digest === digest && image.repository === repository && image.tag)
+            .map((image) => image.tag!);
+          return (tags.length > 0 ? tags : [digest]).map((reference) => ({
+            repository,
+            reference,
+            manifest,
+          }));
+        }),
+      );
+    await mapLimit(puts, REQUEST_CONCURRENCY, async ({ repository, reference, manifest }) => {
+      await client.putManifest(repository, reference, manifest.bytes, manifest.mediaType);
+      summary.manifests++;
+    });
+  }
+  for (const [digest] of manifests) done += sizes.get(digest) ?? 0;
+  report();
+  return { ...summary, seconds: elapsed(started) };
+}
+
+const elapsed = (since: number) => (performance.now() - since) / 1000;
+
+function siteImages(images: readonly ImageTarget[], registry: string): PushedImage[] {
+  return images
+    .map((image) => ({
+      reference: image.reference,
+      siteReference: `${registry}/${image.repository}@${image.digest}`,
+      tag: image.tag,
+    }))
+    .sort((a, b) => (a.reference < b.reference ? -1 : 1));
+}
+
+/** The push of a package whose images the registry has already: every blob of the package skipped. */
+export function presentSummary(
+  images: readonly ImageTarget[],
+  manifest: PackageManifest,
+  registry: string,
+): PushSummary {
+  const blobs = manifest.entries.filter((entry) => entry.path.startsWith(BLOBS_DIR));
+  return {
+    images: siteImages(images, registry),
+    blobs: { pushed: 0, mounted: 0, skipped: blobs.length },
+    manifests: 0,
+    bytes: { pushed: 0, skipped: blobs.reduce((sum, entry) => sum + entry.size, 0) },
+    imagesRead: false,
+    seconds: 0,
+  };
 }

@@ -24,8 +24,13 @@ export interface PushPlan {
   images: ImageTarget[];
   /** Repositories per blob digest (manifests and indexes included), in image order. */
   repositories: Map<string, string[]>;
-  /** Media type of every manifest and index, by digest: these are put as manifests, not uploaded. */
-  manifestTypes: Map<string, string>;
+  /** Every manifest and index, by digest: these are put as manifests, not uploaded. */
+  manifests: Map<string, PlannedManifest>;
+}
+
+export interface PlannedManifest {
+  mediaType: string;
+  bytes: Buffer;
 }
 
 function incomplete(detail: string): KdeliverError {
@@ -36,7 +41,7 @@ function incomplete(detail: string): KdeliverError {
 
 export function planPush(images: readonly ManifestImage[], documents: ReadonlyMap<string, Buffer>): PushPlan {
   const repositories = new Map<string, string[]>();
-  const manifestTypes = new Map<string, string>();
+  const manifests = new Map<string, PlannedManifest>();
   const add = (digest: string, repository: string) => {
     const list = repositories.get(digest) ?? [];
     if (!list.includes(repository)) list.push(repository);
@@ -45,7 +50,7 @@ export function planPush(images: readonly ManifestImage[], documents: ReadonlyMa
   const document = (descriptor: Descriptor, reference: string) => {
     const bytes = documents.get(descriptor.digest);
     if (!bytes) throw incomplete(`image ${reference} needs ${descriptor.digest}, which the package lacks`);
-    manifestTypes.set(descriptor.digest, descriptor.mediaType);
+    manifests.set(descriptor.digest, { mediaType: descriptor.mediaType, bytes });
     return bytes;
   };
   const addManifest = (descriptor: Descriptor, repository: string, reference: string) => {
@@ -57,16 +62,24 @@ export function planPush(images: readonly ManifestImage[], documents: ReadonlyMa
     add(descriptor.digest, repository);
   };
 
-  const targets = images.map((image): ImageTarget => {
-    const parsed = parseReference(image.reference);
-    const root: Descriptor = { digest: image.digest, mediaType: image.mediaType, size: 0 };
-    if (isIndexMediaType(image.mediaType)) {
-      const index = parseImageIndex(document(root, image.reference), `${image.reference} index`);
-      for (const child of index.manifests) addManifest(child, parsed.repository, image.reference);
-      add(image.digest, parsed.repository);
+  const targets = imageTargets(images);
+  for (const target of targets) {
+    const root: Descriptor = { digest: target.digest, mediaType: target.mediaType, size: 0 };
+    if (isIndexMediaType(target.mediaType)) {
+      const index = parseImageIndex(document(root, target.reference), `${target.reference} index`);
+      for (const child of index.manifests) addManifest(child, target.repository, target.reference);
+      add(target.digest, target.repository);
     } else {
-      addManifest(root, parsed.repository, image.reference);
+      addManifest(root, target.repository, target.reference);
     }
+  }
+  return { images: targets, repositories, manifests };
+}
+
+/** Where each image of a package goes at the site: its repository path, and its tag. */
+export function imageTargets(images: readonly ManifestImage[]): ImageTarget[] {
+  return images.map((image) => {
+    const parsed = parseReference(image.reference);
     return {
       reference: image.reference,
       repository: parsed.repository,
@@ -75,5 +88,4 @@ export function planPush(images: readonly ManifestImage[], documents: ReadonlyMa
       mediaType: image.mediaType,
     };
   });
-  return { images: targets, repositories, manifestTypes };
 }

@@ -4,11 +4,18 @@
  * the image manifests and indexes. The manifests say which blobs each image needs, which
  * kdeliver.json does not, so this pass is also what lets the push pass map every blob to
  * its repositories before the blob arrives.
+ *
+ * The images come last in a package. When the site registry already holds every image
+ * by the digest the signed manifest names (a second install, an upgrade that changed
+ * only specs), the image entries would never be used, so the pass stops before them:
+ * what is installed is then exactly what the signature covers, without reading
+ * gigabytes again.
  */
 import { KdeliverError } from '../errors.ts';
 import {
   BLOBS_DIR,
   isKonfigStack,
+  LAYOUT_DIR,
   sourceOfEntry,
   SPECS_DIR,
   type KonfigManifestStack,
@@ -44,7 +51,18 @@ export interface CheckedPackage {
   konfigStacks: PackageKonfigStack[];
   /** Every blob that is a JSON object (manifests, indexes, configs), by digest. */
   documents: Map<string, Buffer>;
+  /** Bytes of entries read and checked. */
   bytes: number;
+  /** The image entries were not read: the site registry has every image (see CheckOptions.imagesOnSite). */
+  imagesOnSite: boolean;
+}
+
+export interface CheckOptions {
+  /**
+   * Asked once, when the images are next: whether the site registry already has every
+   * image of the manifest by its digest. True ends the pass there.
+   */
+  imagesOnSite?: (manifest: PackageManifest) => Promise<boolean>;
 }
 
 async function readAll(entry: PackageEntry): Promise<Buffer> {
@@ -73,7 +91,11 @@ function specStack(path: string): string {
 }
 
 /** Reads and checks every entry of the package; throws a verification error (exit 4) on any fault. */
-export async function checkPackage(path: string, options: OpenPackageOptions): Promise<CheckedPackage> {
+export async function checkPackage(
+  path: string,
+  options: OpenPackageOptions,
+  { imagesOnSite }: CheckOptions = {},
+): Promise<CheckedPackage> {
   const opened = await openPackage(path, options);
   const specs: PackageSpec[] = [];
   // The manifest lists a source only under a Konfig stack's name (parseManifest checks).
@@ -82,7 +104,13 @@ export async function checkPackage(path: string, options: OpenPackageOptions): P
   );
   const documents = new Map<string, Buffer>();
   let bytes = 0;
+  let skippedImages = false;
   for await (const entry of opened.entries()) {
+    if (imagesOnSite && entry.name.startsWith(LAYOUT_DIR)) {
+      skippedImages = await imagesOnSite(opened.manifest);
+      if (skippedImages) break;
+      imagesOnSite = undefined; // asked once
+    }
     bytes += entry.size;
     const source = sourceOfEntry(entry.name);
     if (entry.name.startsWith(SPECS_DIR)) {
@@ -110,5 +138,6 @@ export async function checkPackage(path: string, options: OpenPackageOptions): P
       .map((stack) => ({ ...stack, sources: sources.get(stack.name)! })),
     documents,
     bytes,
+    imagesOnSite: skippedImages,
   };
 }

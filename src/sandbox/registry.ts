@@ -35,14 +35,20 @@ export async function startRegistry(
     version: 0.1,
     log: { level: 'info', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true } },
-    http: { addr: `127.0.0.1:${port}`, tls: { certificate: options.tls.cert, key: options.tls.key } },
+    http: {
+      addr: `127.0.0.1:${port}`,
+      tls: { certificate: options.tls.cert, key: options.tls.key },
+      // Upload state tokens are signed with this; without it a restarted registry forgets uploads in progress.
+      secret: randomBytes(24).toString('base64url'),
+    },
   };
   const endpoint: RegistryEndpoint = { host: `127.0.0.1:${port}`, ca: options.tls.ca };
   if (options.auth) {
     endpoint.user = 'kdeliver';
     endpoint.password = randomBytes(18).toString('base64url');
     const htpasswd = join(dir, 'htpasswd');
-    await writeFile(htpasswd, `${endpoint.user}:${bcrypt.hashSync(endpoint.password, 10)}\n`, {
+    // Cost 5 is what `htpasswd -B` writes, as the registry's deployment guide makes the file.
+    await writeFile(htpasswd, `${endpoint.user}:${bcrypt.hashSync(endpoint.password, 5)}\n`, {
       mode: 0o600,
     });
     config.auth = { htpasswd: { realm: 'kdeliver-sandbox', path: htpasswd } };

@@ -4,7 +4,7 @@
  * kubectl, independent clients, check what arrived; a tampered package and a failing
  * preflight must leave the site untouched.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -22,12 +22,13 @@ const source = (): RegistryTarget => ({
 const site = () => env().KDELIVER_REGISTRY!;
 
 interface InstallResult {
-  package: { name: string; verifiedKey: string | null };
+  package: { name: string; verifiedKey: string | null; bytes: number };
   preflight: { name: string; result: string }[];
   push: {
     images: { reference: string; siteReference: string; tag?: string }[];
     blobs: { pushed: number; mounted: number; skipped: number };
     bytes: { pushed: number; skipped: number };
+    imagesRead: boolean;
   };
   stacks: { name: string; resources: number; rewritten: number }[];
   releases: { stack: string; summary: { phase: string } }[];
@@ -319,5 +320,8 @@ describe('kdeliver install', () => {
     expect(installed.push.blobs).toMatchObject({ pushed: 0, mounted: 0 });
     expect(installed.push.bytes.pushed).toBe(0);
     expect(installed.push.blobs.skipped).toBeGreaterThan(0);
+    // Every image is on the site by digest: verification stopped before the package's images.
+    expect(installed.push.imagesRead).toBe(false);
+    expect(installed.package.bytes).toBeLessThan((await stat(pkg)).size);
   });
 });

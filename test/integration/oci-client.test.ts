@@ -330,8 +330,11 @@ describe('large blobs', () => {
     try {
       const pushed: number[] = [];
       const pushGrowth = await rssGrowth(() =>
-        client.pushBlob(reference.repository, createReadStream(file), descriptor, (bytes) =>
-          pushed.push(bytes),
+        client.pushBlob(
+          reference.repository,
+          (offset) => createReadStream(file, { start: offset }),
+          descriptor,
+          (bytes) => pushed.push(bytes),
         ),
       );
       expect(pushed.at(-1)).toBe(size);

@@ -19,3 +19,17 @@ export async function* fixedSizeChunks(source: AsyncIterable<Buffer>, size: numb
   }
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
+
+/** A byte stream without its first `count` bytes: where a resumed transfer picks up. */
+export async function* skipBytes(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
+  let skipped = 0;
+  for await (const piece of source) {
+    if (skipped >= count) {
+      yield piece;
+      continue;
+    }
+    const take = Math.min(count - skipped, piece.length);
+    skipped += take;
+    if (take < piece.length) yield piece.subarray(take);
+  }
+}

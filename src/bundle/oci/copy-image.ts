@@ -4,6 +4,7 @@
  * possible; then image manifests by digest, then the root under its tag.
  */
 import pLimit from 'p-limit';
+import { skipBytes } from './chunks.ts';
 import type { ImageSink, ImageSource, ResolvedImage } from './image-source.ts';
 import type { Descriptor } from './media-types.ts';
 
@@ -46,8 +47,8 @@ export async function copyImage(
           result.mounted++;
           return;
         }
-        const stream = await source.openBlob(blob);
-        await sink.pushBlob(stream, blob, (bytes) => options.progress?.(blob, bytes));
+        const open = async (offset: number) => skipBytes(await source.openBlob(blob), offset);
+        await sink.pushBlob(open, blob, (bytes) => options.progress?.(blob, bytes));
         result.pushed++;
       }),
     ),

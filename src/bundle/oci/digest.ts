@@ -79,3 +79,56 @@ export class DigestVerifier extends Transform {
     else callback();
   }
 }
+
+/** The bytes of a blob from `offset` on; opened again to resume an upload cut off midway. */
+export type BlobOpener = (offset: number) => AsyncIterable<Buffer> | Promise<AsyncIterable<Buffer>>;
+
+/**
+ * A blob's content for an upload that may be resumed: every pass (`from(offset)`) opens
+ * the source again, bytes already hashed are not hashed twice, and the last piece is
+ * handed out only after size and digest matched, so an upload that commits on its last
+ * byte never commits bad content.
+ */
+export class CheckedContent {
+  readonly #open: BlobOpener;
+  readonly #expected: Expected;
+  readonly #where: string;
+  readonly #hash: Hash = createHash('sha256');
+  #hashed = 0;
+  #digest: string | undefined;
+
+  constructor(open: BlobOpener, expected: Expected, where: string) {
+    this.#open = open;
+    this.#expected = expected;
+    this.#where = where;
+  }
+
+  async *from(offset: number): AsyncGenerator<Buffer> {
+    let position = offset;
+    let held: Buffer | undefined;
+    for await (const chunk of await this.#open(offset)) {
+      const end = position + chunk.length;
+      if (end > this.#expected.size)
+        throw digestMismatch(this.#where, this.#expected, { digest: 'unknown', size: end });
+      if (end > this.#hashed) {
+        this.#hash.update(chunk.subarray(Math.max(0, this.#hashed - position)));
+        this.#hashed = end;
+      }
+      position = end;
+      if (held) yield held;
+      held = chunk;
+    }
+    this.verify();
+    if (held) yield held;
+  }
+
+  /** Throws unless every byte was hashed and the digest matched. */
+  verify(): void {
+    if (this.#hashed === this.#expected.size) this.#digest ??= `sha256:${this.#hash.digest('hex')}`;
+    if (this.#digest !== this.#expected.digest)
+      throw digestMismatch(this.#where, this.#expected, {
+        digest: this.#digest ?? 'unknown',
+        size: this.#hashed,
+      });
+  }
+}

@@ -3,6 +3,7 @@
  * image layouts and archives all resolve to the same ResolvedImage.
  */
 import type { Readable } from 'node:stream';
+import type { BlobOpener } from './digest.ts';
 import type { Descriptor, Platform } from './media-types.ts';
 import type { Progress } from './registry-client.ts';
 
@@ -60,7 +61,8 @@ export interface ImageSource {
 export interface ImageSink {
   readonly name: string;
   hasBlob(descriptor: Descriptor): Promise<boolean>;
-  pushBlob(stream: Readable, descriptor: Descriptor, progress?: Progress): Promise<void>;
+  /** `open` gives the content from an offset: called again to resume an upload cut off midway. */
+  pushBlob(open: BlobOpener, descriptor: Descriptor, progress?: Progress): Promise<void>;
   /** Links a blob from another repository of the same registry; false when the registry would not. */
   mountBlob(descriptor: Descriptor, fromRepository: string): Promise<boolean>;
   /** Stores a manifest or index under a tag or its digest; returns the digest. */

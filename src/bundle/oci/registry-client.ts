@@ -1,15 +1,14 @@
 /**
  * A client for one registry over the OCI distribution API: manifests, blobs (streamed
- * and verified while they flow), monolithic and chunked uploads that resume after a
- * dropped connection, cross-repository mounts, and tag lists. Authentication is in
+ * and verified while they flow), streamed uploads that resume after a dropped
+ * connection, cross-repository mounts, and tag lists. Authentication is in
  * auth.ts, retries in retry.ts, the HTTP plumbing in transport.ts.
  */
 import { pipeline, type Readable } from 'node:stream';
 import { KdeliverError, messageOf } from '../../errors.ts';
 import type { AuthSettings } from './auth.ts';
 import { RegistryAuth } from './auth.ts';
-import { fixedSizeChunks } from './chunks.ts';
-import { DigestVerifier, sha256Digest, verifyBytes } from './digest.ts';
+import { CheckedContent, DigestVerifier, sha256Digest, verifyBytes, type BlobOpener } from './digest.ts';
 import type { Credentials } from './docker-config.ts';
 import {
   isImageManifestMediaType,
@@ -35,6 +34,7 @@ import {
   loadCaCertificates,
   readBody,
   type HttpResponse,
+  type RequestBody,
 } from './transport.ts';
 
 export interface RegistryClientOptions {
@@ -48,8 +48,8 @@ export interface RegistryClientOptions {
   /** A Docker config.json to take credentials from when none are given. */
   dockerConfigPath?: string;
   retry?: Partial<RetryPolicy>;
-  /** Blobs larger than this are uploaded in PATCH chunks of this size; memory use is about one chunk per upload. */
-  chunkSize?: number;
+  /** Blobs up to this size are read into memory and sent in one request; larger ones are streamed. */
+  smallBlobSize?: number;
 }
 
 /** Bytes transferred so far for one blob; never decreases. */
@@ -60,7 +60,7 @@ export interface Manifest {
   bytes: Buffer;
 }
 
-export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+const SMALL_BLOB_SIZE = 8 * 1024 * 1024;
 /** Manifests larger than this are refused, as the distribution specification allows. */
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -76,7 +76,7 @@ interface ApiRequest {
   /** What the request is about, for messages: repository and reference. */
   what: string;
   headers?: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   onBodyProgress?: (written: number) => void;
   followRedirects?: boolean;
 }
@@ -110,14 +110,14 @@ export class RegistryClient {
   readonly #transport: HttpTransport;
   readonly #auth: RegistryAuth;
   readonly #retry: RetryPolicy;
-  readonly #chunkSize: number;
+  readonly #smallBlobSize: number;
 
   constructor(options: RegistryClientOptions, transport: HttpTransport) {
     this.registry = options.registry;
     this.#base = new URL(`${options.insecure ? 'http' : 'https'}://${apiHost(options.registry)}/`);
     this.#transport = transport;
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.#smallBlobSize = options.smallBlobSize ?? SMALL_BLOB_SIZE;
     const auth: AuthSettings = { registry: options.registry };
     if (options.credentials) auth.credentials = options.credentials;
     if (options.dockerConfigPath) auth.dockerConfigPath = options.dockerConfigPath;
@@ -273,23 +273,25 @@ export class RegistryClient {
   }
 
   /**
-   * Uploads a blob from a stream, checking its digest and size on the way. Blobs up to
-   * the chunk size go up in one PUT; larger ones in PATCH chunks, and a chunk cut off by
-   * a dropped connection is resumed from the offset the registry reports.
+   * Uploads a blob, checking its digest and size on the way. Small blobs (up to
+   * `smallBlobSize`) are read into memory and go up in one PUT; larger ones stream in the
+   * PUT that finishes the upload (one request fewer than PATCH + PUT: registries check
+   * credentials on every request). A transfer cut off midway is resumed from the offset the
+   * registry reports, by opening the content again there; an upload the registry lost is
+   * started again, and one it committed before its answer was lost is done.
    */
   async pushBlob(
     repository: string,
-    stream: Readable,
+    open: BlobOpener,
     descriptor: Descriptor,
     progress?: Progress,
   ): Promise<void> {
     const what = `blob ${this.registry}/${repository}@${descriptor.digest}`;
     const report = monotonic(progress);
-    const verified = pipeline(stream, new DigestVerifier(descriptor, `the stream for ${what}`), () => {});
-    const chunks = fixedSizeChunks(verified, this.#chunkSize);
-    if (descriptor.size <= this.#chunkSize) {
+    const content = new CheckedContent(open, descriptor, `the stream for ${what}`);
+    if (descriptor.size <= this.#smallBlobSize) {
       const parts: Buffer[] = [];
-      for await (const chunk of chunks) parts.push(chunk);
+      for await (const chunk of content.from(0)) parts.push(chunk);
       const body = Buffer.concat(parts);
       await withRetry(async () => {
         const location = await this.#startUpload(repository, what);
@@ -299,19 +301,43 @@ export class RegistryClient {
     }
     let location = await withRetry(() => this.#startUpload(repository, what), this.#retry);
     let offset = 0;
-    try {
-      for await (const chunk of chunks) {
-        location = await this.#patchChunk(repository, location, chunk, offset, what, report);
-        offset += chunk.length;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (offset === 0) {
+          const body = { stream: content.from(0), length: descriptor.size };
+          await this.#finishUpload(repository, location, descriptor.digest, what, body, report);
+          return;
+        }
+        if (offset < descriptor.size)
+          location = await this.#patch(
+            repository,
+            location,
+            content.from(offset),
+            offset,
+            descriptor,
+            what,
+            report,
+          );
+        content.verify();
+        await this.#finishUpload(repository, location, descriptor.digest, what, undefined, report);
+        return;
+      } catch (error) {
+        if (!(error instanceof RetryableError) || attempt + 1 >= this.#retry.attempts) {
+          await this.#cancelUpload(repository, location);
+          throw error instanceof RetryableError ? error.final : error;
+        }
+        await this.#retry.sleep(backoffDelay(attempt, this.#retry, error.retryAfterMs));
+        const status = await this.#uploadStatus(repository, location, what);
+        if (status) {
+          ({ location, received: offset } = status);
+        } else if (await this.hasBlob(repository, descriptor.digest)) {
+          return;
+        } else {
+          location = await withRetry(() => this.#startUpload(repository, what), this.#retry);
+          offset = 0;
+        }
       }
-    } catch (error) {
-      await this.#cancelUpload(repository, location);
-      throw error;
     }
-    await withRetry(
-      () => this.#finishUpload(repository, location, descriptor.digest, what, undefined, report),
-      this.#retry,
-    );
   }
 
   /**
@@ -373,7 +399,7 @@ export class RegistryClient {
     location: URL,
     digest: string,
     what: string,
-    body: Buffer | undefined,
+    body: RequestBody | undefined,
     report: Progress,
   ): Promise<void> {
     const target = new URL(location);
@@ -391,74 +417,54 @@ export class RegistryClient {
     if (body?.length === 0) report(0);
   }
 
-  async #patchChunk(
+  /** Sends the rest of a blob, from `offset`, in one PATCH; returns where the upload continues. */
+  async #patch(
     repository: string,
     location: URL,
-    chunk: Buffer,
-    start: number,
+    rest: AsyncIterable<Buffer>,
+    offset: number,
+    descriptor: Descriptor,
     what: string,
     report: Progress,
   ): Promise<URL> {
-    let current = location;
-    let received = 0; // bytes of this chunk the registry already has
-    for (let attempt = 0; ; attempt++) {
-      const offset = start + received;
-      try {
-        const response = await this.#attempt({
-          method: 'PATCH',
-          target: current,
-          scopes: [pushScope(repository)],
-          accept: [202, 416],
-          what,
-          headers: {
-            'Content-Type': 'application/octet-stream',
-            'Content-Range': `${offset}-${start + chunk.length - 1}`,
-          },
-          body: chunk.subarray(received),
-          onBodyProgress: (written) => report(offset + written),
-        });
-        await drain(response);
-        if (response.status === 202) return this.#location(response, what);
-        // 416: the registry's offset differs from ours; ask it where it is and carry on.
-        throw new RetryableError(
-          new KdeliverError(
-            'operation',
-            'BLOB_UPLOAD_OUT_OF_SYNC',
-            `Registry ${this.registry} refused the range ${offset}- of ${what}.`,
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof RetryableError)) throw error;
-        if (attempt + 1 >= this.#retry.attempts) throw error.final;
-        await this.#retry.sleep(backoffDelay(attempt, this.#retry, error.retryAfterMs));
-        const status = await this.#uploadStatus(repository, current, what);
-        current = status.location;
-        if (status.received < start || status.received > start + chunk.length)
-          throw new KdeliverError(
-            'operation',
-            'BLOB_UPLOAD_NOT_RESUMABLE',
-            `Registry ${this.registry} reports ${status.received} bytes of ${what}, outside the chunk ${start}-${start + chunk.length - 1} that was being sent.`,
-            { hint: 'Run the command again to start the upload anew.', cause: error.final },
-          );
-        received = status.received - start;
-        if (received === chunk.length) return current;
-      }
-    }
+    const response = await this.#attempt({
+      method: 'PATCH',
+      target: location,
+      scopes: [pushScope(repository)],
+      accept: [202, 416],
+      what,
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'Content-Range': `${offset}-${descriptor.size - 1}`,
+      },
+      body: { stream: rest, length: descriptor.size - offset },
+      onBodyProgress: (written) => report(offset + written),
+    });
+    await drain(response);
+    if (response.status === 202) return this.#location(response, what);
+    // 416: the registry's offset differs from ours; ask it where it is and carry on.
+    throw new RetryableError(
+      new KdeliverError(
+        'operation',
+        'BLOB_UPLOAD_OUT_OF_SYNC',
+        `Registry ${this.registry} refused the range ${offset}- of ${what}.`,
+      ),
+    );
   }
 
-  /** How many bytes of an upload the registry holds, and where to continue. */
+  /** How many bytes of an upload the registry holds, and where to continue; undefined when it no longer knows the upload. */
   async #uploadStatus(
     repository: string,
     location: URL,
     what: string,
-  ): Promise<{ received: number; location: URL }> {
+  ): Promise<{ received: number; location: URL } | undefined> {
     const response = await withRetry(
       () =>
         this.#attempt({
           method: 'GET',
           target: location,
           scopes: [pushScope(repository)],
-          accept: [204],
+          accept: [204, 404],
           what: `the upload state of ${what}`,
         }),
       this.#retry,
@@ -466,14 +472,15 @@ export class RegistryClient {
       throw new KdeliverError(
         'operation',
         'BLOB_UPLOAD_NOT_RESUMABLE',
-        `Registry ${this.registry} lost the interrupted upload of ${what}: ${messageOf(error)}`,
+        `Registry ${this.registry} did not say how much of ${what} it has: ${messageOf(error)}`,
         {
-          hint: 'Run the command again to start the upload anew.',
+          hint: 'Run the command again once the registry answers; blobs it already has are not sent again.',
           cause: error,
         },
       );
     });
     await drain(response);
+    if (response.status === 404) return undefined;
     // Range is "0-<last byte>"; registries also say "0-0" for an empty upload, which is taken as empty.
     const end = /^(?:bytes=)?0-(\d+)$/.exec(header(response.headers, 'range') ?? '')?.[1];
     const received = end === undefined || end === '0' ? 0 : Number(end) + 1;
@@ -531,6 +538,9 @@ export class RegistryClient {
     if (response.status === 401) {
       await drain(response);
       authorization = await this.#auth.reauthorize(response, request.scopes, authorization);
+      // A streamed body is gone once sent: the caller resumes from what the registry has.
+      if (request.body && !Buffer.isBuffer(request.body))
+        throw new RetryableError(await this.#auth.unauthorized(response));
       response = await this.#send(request, url, headers, authorization);
       if (response.status === 401) {
         await drain(response);
@@ -581,7 +591,7 @@ export class RegistryClient {
     method: string,
     url: URL,
     headers: Record<string, string>,
-    body?: Buffer,
+    body?: RequestBody,
     onBodyProgress?: (written: number) => void,
   ): Promise<HttpResponse> {
     try {

@@ -1,5 +1,6 @@
 /** Images read from a registry, and the repository an image is pushed to. */
 import { Readable } from 'node:stream';
+import type { BlobOpener } from './digest.ts';
 import type { ImageSink, ImageSource, ResolvedImage, ResolveOptions } from './image-source.ts';
 import type { Descriptor } from './media-types.ts';
 import { formatReference, manifestReference, type ImageReference } from './reference.ts';
@@ -66,8 +67,8 @@ export class RegistrySink implements ImageSink {
     return this.#client.hasBlob(this.#repository, descriptor.digest);
   }
 
-  pushBlob(stream: Readable, descriptor: Descriptor, progress?: Progress): Promise<void> {
-    return this.#client.pushBlob(this.#repository, stream, descriptor, progress);
+  pushBlob(open: BlobOpener, descriptor: Descriptor, progress?: Progress): Promise<void> {
+    return this.#client.pushBlob(this.#repository, open, descriptor, progress);
   }
 
   mountBlob(descriptor: Descriptor, fromRepository: string): Promise<boolean> {

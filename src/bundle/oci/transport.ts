@@ -3,7 +3,7 @@
  * custom CA per registry without undici's Agent, which is not a dependency of ours, so
  * requests go through one keep-alive https.Agent per registry that trusts the system
  * roots plus the registry's CA. Responses stay Node streams: bodies are never buffered
- * here, and buffer bodies are written in slices so upload progress can be reported.
+ * here, and request bodies are written in slices so upload progress can be reported.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import {
@@ -17,11 +17,19 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { KdeliverError, messageOf } from '../../errors.ts';
 
+/** A request body that is not in memory: exactly `length` bytes, read as they are sent. */
+export interface StreamedBody {
+  stream: AsyncIterable<Buffer>;
+  length: number;
+}
+
+export type RequestBody = Buffer | StreamedBody;
+
 export interface HttpRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  body?: Buffer;
+  body?: RequestBody;
   /** Called with the total body bytes written so far. */
   onBodyProgress?: (written: number) => void;
 }
@@ -104,6 +112,8 @@ export class HttpTransport {
         ? { ...request.headers }
         : { ...request.headers, 'Content-Length': String(body?.length ?? 0) };
     return new Promise((resolve, reject) => {
+      // A body that fails (e.g. content that does not match its digest) is that failure, not a connection error.
+      let bodyError: unknown;
       const req = requestFn(
         request.url,
         { method: request.method, headers, agent: secure ? this.#https : this.#http },
@@ -112,14 +122,18 @@ export class HttpTransport {
       req.setTimeout(IDLE_TIMEOUT_MS, () =>
         req.destroy(Object.assign(new Error('idle timeout'), { code: 'ETIMEDOUT' })),
       );
-      req.on('error', (error) => reject(new ConnectionError(request.url, error)));
+      req.on('error', (error) => reject(bodyError ?? new ConnectionError(request.url, error)));
       if (!body) {
         req.end();
         return;
       }
-      void writeSlices(req, body, request.onBodyProgress).catch((error: unknown) =>
-        req.destroy(error as Error),
-      );
+      const written = Buffer.isBuffer(body)
+        ? writeSlices(req, body, request.onBodyProgress)
+        : writeStream(req, body, request.onBodyProgress);
+      written.catch((error: unknown) => {
+        if (!(error instanceof BodyWriteError)) bodyError = error;
+        req.destroy(error as Error);
+      });
     });
   }
 
@@ -129,18 +143,46 @@ export class HttpTransport {
   }
 }
 
+type RequestStream = NodeJS.WritableStream & { destroyed: boolean };
+
+/** The connection failed while the body was being written (the request reports it). */
+class BodyWriteError extends Error {}
+
+function writeOne(req: RequestStream, piece: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    req.write(piece, (error) => (error ? reject(new BodyWriteError(messageOf(error))) : resolve())),
+  );
+}
+
 async function writeSlices(
-  req: NodeJS.WritableStream & { destroyed: boolean },
+  req: RequestStream,
   body: Buffer,
   onProgress: ((written: number) => void) | undefined,
 ): Promise<void> {
   for (let offset = 0; offset < body.length && !req.destroyed; offset += SLICE) {
     const slice = body.subarray(offset, offset + SLICE);
-    await new Promise<void>((resolve, reject) =>
-      req.write(slice, (error) => (error ? reject(error) : resolve())),
-    );
+    await writeOne(req, slice);
     onProgress?.(offset + slice.length);
   }
+  req.end();
+}
+
+/** Writes a streamed body as it arrives, a piece at a time (the write callback is the backpressure). */
+async function writeStream(
+  req: RequestStream,
+  body: StreamedBody,
+  onProgress: ((written: number) => void) | undefined,
+): Promise<void> {
+  let written = 0;
+  for await (const chunk of body.stream) {
+    if (req.destroyed) return;
+    written += chunk.length;
+    if (written > body.length) throw new Error(`the request body is longer than its ${body.length} bytes`);
+    await writeOne(req, chunk);
+    onProgress?.(written);
+  }
+  if (written !== body.length)
+    throw new Error(`the request body ended after ${written} of ${body.length} bytes`);
   req.end();
 }
 

@@ -32,8 +32,12 @@ class FakeRegistry {
   readonly tokenRequests: URLSearchParams[] = [];
   readonly log: string[] = [];
   validTokens = new Set<string>();
-  /** Cut the connection after this many body bytes of the next PATCH. */
-  dropNextPatchAfter: number | undefined;
+  /** Cut the connection after this many body bytes of the next PATCH or PUT to an upload. */
+  dropNextBodyAfter: number | undefined;
+  /** Forget the upload whose connection was cut (as a registry restarted without a shared secret does). */
+  forgetDroppedUploads = false;
+  /** Content-Range of every PATCH. */
+  readonly patchRanges: string[] = [];
   /** Answer this many requests to /v2/<repo>/manifests with 429 first. */
   throttleManifests = 0;
   /** Redirect blob downloads to /storage on another origin (localhost instead of 127.0.0.1). */
@@ -187,28 +191,17 @@ class FakeRegistry {
       return void res.writeHead(204).end();
     }
     if (req.method === 'PATCH') {
+      this.patchRanges.push(req.headers['content-range'] ?? '');
       const start = Number(/^(\d+)-/.exec(req.headers['content-range'] ?? '')?.[1]);
       if (start !== upload.size) {
         await readAll(req);
         return void res.writeHead(416, range()).end();
       }
-      const drop = this.dropNextPatchAfter;
-      this.dropNextPatchAfter = undefined;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        const take =
-          drop === undefined ? chunk : chunk.subarray(0, Math.max(0, drop - (upload.size - start)));
-        upload.data.push(take);
-        upload.size += take.length;
-        if (drop !== undefined && upload.size - start >= drop) {
-          req.socket.destroy();
-          return;
-        }
-      }
+      if (!(await this.#receive(req, id, upload))) return;
       return void res.writeHead(202, range()).end();
     }
     if (req.method === 'PUT') {
-      const body = await readAll(req);
-      upload.data.push(body);
+      if (!(await this.#receive(req, id, upload))) return;
       const data = Buffer.concat(upload.data);
       const digest = url.searchParams.get('digest')!;
       if (digestOf(data) !== digest)
@@ -219,6 +212,25 @@ class FakeRegistry {
       return void res.writeHead(201, { Location: `/v2/${repository}/blobs/${digest}` }).end();
     }
     res.writeHead(405).end();
+  }
+
+  /** Appends a request body to an upload; false when the connection was cut on purpose. */
+  async #receive(req: IncomingMessage, id: string, upload: Upload): Promise<boolean> {
+    const drop = this.dropNextBodyAfter;
+    this.dropNextBodyAfter = undefined;
+    let received = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      const take = drop === undefined ? chunk : chunk.subarray(0, Math.max(0, drop - received));
+      upload.data.push(take);
+      upload.size += take.length;
+      received += take.length;
+      if (drop !== undefined && received >= drop) {
+        if (this.forgetDroppedUploads) this.uploads.delete(id);
+        req.socket.destroy();
+        return false;
+      }
+    }
+    return true;
   }
 }
 
@@ -242,7 +254,7 @@ describe('registry client against a local registry', () => {
       insecure: true,
       credentials: { username: USER, password: PASSWORD },
       retry: fastRetry,
-      chunkSize: 64 * 1024,
+      smallBlobSize: 64 * 1024,
     });
   });
 
@@ -255,7 +267,7 @@ describe('registry client against a local registry', () => {
     await client.ping();
     const data = randomBytes(1000);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
-    await client.pushBlob('team/app', Readable.from([data]), descriptor);
+    await client.pushBlob('team/app', () => Readable.from([data]), descriptor);
     expect(await client.hasBlob('team/app', descriptor.digest)).toBe(true);
     expect(await readAll(await client.openBlob('team/app', descriptor))).toEqual(data);
     expect(await client.hasBlob('team/app', digestOf(Buffer.from('other')))).toBe(false);
@@ -338,27 +350,69 @@ describe('registry client against a local registry', () => {
     expect(registry.log.filter((line) => line.endsWith('/manifests/nope')).length).toBe(4); // 2×429, then 401 and 404
   });
 
-  it('resumes a chunked upload after the connection drops mid-PATCH', async () => {
+  /** An opener over `data` in 4 KiB pieces (as a file or network stream delivers them) that records each offset asked for. */
+  function opener(data: Buffer, offsets: number[]) {
+    return (offset: number) => {
+      offsets.push(offset);
+      const rest = data.subarray(offset);
+      return Readable.from(
+        Array.from({ length: Math.ceil(rest.length / 4096) }, (_, i) =>
+          rest.subarray(i * 4096, (i + 1) * 4096),
+        ),
+      );
+    };
+  }
+
+  it('streams a large blob in the PUT that finishes the upload', async () => {
     const data = randomBytes(300 * 1024);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
-    registry.dropNextPatchAfter = 10_000;
-    const progress: number[] = [];
-    // Small pieces, as a file or network stream would deliver them.
-    const pieces = Array.from({ length: 75 }, (_, i) => data.subarray(i * 4096, (i + 1) * 4096));
-    await client.pushBlob('team/big', Readable.from(pieces), descriptor, (bytes) => progress.push(bytes));
+    const offsets: number[] = [];
+    await client.pushBlob('team/big', opener(data, offsets), descriptor);
+    expect(registry.blobs.get(descriptor.digest)).toEqual(data);
+    // One upload (the first POST may be turned away for a token), finished by one PUT, no PATCH.
+    expect(registry.log.filter((line) => /^(PUT|PATCH) /.test(line))).toEqual([
+      'PUT /v2/team/big/blobs/uploads/1',
+    ]);
+    expect(offsets).toEqual([0]);
+  });
 
-    expect(digestOf(registry.blobs.get(descriptor.digest)!)).toBe(descriptor.digest);
-    const patches = registry.log.filter((line) => line.startsWith('PATCH'));
-    expect(patches.length).toBe(Math.ceil(data.length / (64 * 1024)) + 1); // one chunk sent twice
+  it('resumes an upload from the offset the registry has after the connection drops', async () => {
+    const data = randomBytes(300 * 1024);
+    const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
+    registry.dropNextBodyAfter = 10_000;
+    const progress: number[] = [];
+    const offsets: number[] = [];
+    await client.pushBlob('team/big', opener(data, offsets), descriptor, (bytes) => progress.push(bytes));
+
+    expect(registry.blobs.get(descriptor.digest)).toEqual(data);
+    expect(offsets).toEqual([0, 10_000]);
     expect(registry.log).toContain(`GET /v2/team/big/blobs/uploads/1`);
+    expect(registry.patchRanges).toEqual([`10000-${data.length - 1}`]);
     expect(progress.at(-1)).toBe(data.length);
     expect(progress.every((bytes, i) => i === 0 || bytes > progress[i - 1]!)).toBe(true);
+  });
+
+  it('starts an upload again when the registry lost it', async () => {
+    const data = randomBytes(300 * 1024);
+    const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
+    registry.dropNextBodyAfter = 50_000;
+    registry.forgetDroppedUploads = true;
+    const offsets: number[] = [];
+    await client.pushBlob('team/big', opener(data, offsets), descriptor);
+
+    expect(registry.blobs.get(descriptor.digest)).toEqual(data);
+    expect(offsets).toEqual([0, 0]);
+    // The first upload was cut off and forgotten; a second one carried the whole blob.
+    expect(registry.log.filter((line) => /^(PUT|PATCH) /.test(line))).toEqual([
+      'PUT /v2/team/big/blobs/uploads/1',
+      'PUT /v2/team/big/blobs/uploads/2',
+    ]);
   });
 
   it('mounts a blob from another repository and falls back when it cannot', async () => {
     const data = randomBytes(2000);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
-    await client.pushBlob('team/one', Readable.from([data]), descriptor);
+    await client.pushBlob('team/one', () => Readable.from([data]), descriptor);
     expect(await client.mountBlob('team/two', descriptor, 'team/one')).toBe(true);
     expect(await client.hasBlob('team/two', descriptor.digest)).toBe(true);
     expect(await client.mountBlob('team/three', descriptor, 'team/none')).toBe(false);
@@ -368,7 +422,7 @@ describe('registry client against a local registry', () => {
   it('follows blob redirects without sending credentials to the other origin', async () => {
     const data = randomBytes(3000);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
-    await client.pushBlob('team/app', Readable.from([data]), descriptor);
+    await client.pushBlob('team/app', () => Readable.from([data]), descriptor);
     registry.redirectBlobs = true;
     expect(digestOf(await readAll(await client.openBlob('team/app', descriptor)))).toBe(descriptor.digest);
     expect(registry.storageAuthorization).toEqual([undefined]);
@@ -377,7 +431,7 @@ describe('registry client against a local registry', () => {
   it('fails verification when a pulled blob does not match its digest', async () => {
     const data = randomBytes(5000);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
-    await client.pushBlob('team/app', Readable.from([data]), descriptor);
+    await client.pushBlob('team/app', () => Readable.from([data]), descriptor);
     registry.corrupt = Buffer.from(data).fill(7, 100, 200);
     await expect(readAll(await client.openBlob('team/app', descriptor))).rejects.toMatchObject({
       kind: 'verification',
@@ -393,7 +447,9 @@ describe('registry client against a local registry', () => {
     const data = randomBytes(200 * 1024);
     const descriptor = { mediaType: 'application/octet-stream', digest: digestOf(data), size: data.length };
     const tampered = Buffer.from(data).fill(0, 150_000, 150_100);
-    await expect(client.pushBlob('team/app', Readable.from([tampered]), descriptor)).rejects.toMatchObject({
+    await expect(
+      client.pushBlob('team/app', () => Readable.from([tampered]), descriptor),
+    ).rejects.toMatchObject({
       kind: 'verification',
       code: 'BLOB_DIGEST_MISMATCH',
     });

@@ -84,10 +84,10 @@ describe('planPush', () => {
     expect(plan.repositories.get(fake('base-arm'))).toEqual(['shop/web']);
     expect(plan.repositories.get(index)).toEqual(['shop/web']);
     expect(plan.repositories.size).toBe(8);
-    expect(Object.fromEntries(plan.manifestTypes)).toEqual({
-      [index]: INDEX,
-      [amd64]: MANIFEST,
-      [arm64]: MANIFEST,
+    expect(Object.fromEntries(plan.manifests)).toEqual({
+      [index]: { mediaType: INDEX, bytes: documents.get(index) },
+      [amd64]: { mediaType: MANIFEST, bytes: documents.get(amd64) },
+      [arm64]: { mediaType: MANIFEST, bytes: documents.get(arm64) },
     });
   });
 
