@@ -71,14 +71,18 @@ async function* through(input: AsyncIterable<Buffer>, transform: Duplex): AsyncG
 }
 
 /**
- * Feeds `input` to a compressor in pieces of INPUT_PIECE_SIZE bytes, copied into two
- * buffers that are reused once the compressor has consumed them, and yields its output.
- * Blob bodies arrive in socket-sized pieces (16 KiB TLS records) and each write is one
- * thread-pool job, so pieces are large; reusing them spares a build a megabyte of garbage
- * per megabyte written, which the garbage collector lets pile up (peak memory).
+ * Feeds `input` to a zlib transform in pieces of `pieceSize` bytes, copied into two
+ * buffers that are reused once the transform has consumed them, and yields its output.
+ * Each write is one thread-pool job, so pieces are large (blob bodies arrive in 16 KiB
+ * TLS records, zstd blocks in pieces of at most 128 KiB); reusing them spares a megabyte
+ * of garbage per megabyte streamed, which the garbage collector lets pile up (peak memory).
  */
-async function* compressInPieces(input: AsyncIterable<Buffer>, transform: Duplex): AsyncGenerator<Buffer> {
-  const free: Buffer[] = [Buffer.allocUnsafe(INPUT_PIECE_SIZE), Buffer.allocUnsafe(INPUT_PIECE_SIZE)];
+async function* throughInPieces(
+  input: AsyncIterable<Buffer>,
+  transform: Duplex,
+  pieceSize: number,
+): AsyncGenerator<Buffer> {
+  const free: Buffer[] = [Buffer.allocUnsafe(pieceSize), Buffer.allocUnsafe(pieceSize)];
   let wake: (() => void) | undefined;
   let stopped = false;
   const release = (piece: Buffer) => {
@@ -124,7 +128,7 @@ async function* compressInPieces(input: AsyncIterable<Buffer>, transform: Duplex
 export function compress(compression: Compression, tar: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
   switch (compression) {
     case 'zstd':
-      return compressInPieces(
+      return throughInPieces(
         tar,
         createZstdCompress({
           chunkSize: OUTPUT_CHUNK_SIZE,
@@ -134,10 +138,11 @@ export function compress(compression: Compression, tar: AsyncIterable<Buffer>): 
             [constants.ZSTD_c_windowLog]: ZSTD_WINDOW_LOG,
           },
         }),
+        INPUT_PIECE_SIZE,
       );
     case 'gzip':
       return canonicalGzipHeader(
-        compressInPieces(tar, createGzip({ level: 6, chunkSize: OUTPUT_CHUNK_SIZE })),
+        throughInPieces(tar, createGzip({ level: 6, chunkSize: OUTPUT_CHUNK_SIZE }), INPUT_PIECE_SIZE),
       );
     case 'none':
       // The file is written one syscall per chunk.
@@ -145,10 +150,10 @@ export function compress(compression: Compression, tar: AsyncIterable<Buffer>): 
   }
 }
 
-/** Runs one decoder over a byte stream, turning its failures into verification errors. */
-async function* decode(input: AsyncIterable<Buffer>, decoder: Duplex): AsyncGenerator<Buffer> {
+/** A decoder's output, its failures turned into verification errors. */
+async function* decode(output: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   try {
-    yield* through(input, decoder);
+    yield* output;
   } catch (error) {
     throw isKdeliverError(error) ? error : compressionError(messageOf(error), error);
   }
@@ -196,8 +201,11 @@ async function* zstdFrame(raw: ByteReader, frame: number): AsyncGenerator<Buffer
 async function* zstdFrames(raw: ByteReader): AsyncGenerator<Buffer> {
   for (let frame = 1; ; frame++) {
     yield* decode(
-      fixedSizeChunks(zstdFrame(raw, frame), DECODE_CHUNK_SIZE),
-      createZstdDecompress({ chunkSize: DECODE_CHUNK_SIZE }),
+      throughInPieces(
+        zstdFrame(raw, frame),
+        createZstdDecompress({ chunkSize: DECODE_CHUNK_SIZE }),
+        DECODE_CHUNK_SIZE,
+      ),
     );
     if (await raw.atEnd()) return;
     if (!(await raw.read(4, 'after a zstd frame')).equals(ZSTD_MAGIC))
@@ -221,7 +229,7 @@ async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
     }
   }
   const decoder = createGunzip();
-  yield* decode(input(), decoder);
+  yield* decode(through(input(), decoder));
   // gunzip silently skips trailing zero bytes; it counts what it consumed, so compare.
   if (decoder.bytesWritten !== fed) throw trailingData('the gzip stream');
 }
