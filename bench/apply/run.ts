@@ -29,9 +29,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { componentDir } from '../../src/sandbox/binaries.ts';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
-import { CLI, REPO_ROOT, runProgram, type CliResult } from '../../test/helpers/cli.ts';
+import { CLI, runProgram, type CliResult } from '../../test/helpers/cli.ts';
 import { k8s } from '../../test/unit/engine/resources.ts';
 import { configMap, deployment, namespace } from '../../test/helpers/release.ts';
+import { KDELIVER_RUNNERS, type RunnerName } from '../shared/harness.ts';
 
 const SANDBOX_DIR = '/tmp/bench-apply';
 const NAMESPACES = 10;
@@ -39,14 +40,6 @@ const GOAL_RATIO = 2;
 const GOAL_NO_CHANGE_SECONDS = 3;
 /** Labels every Deployment with the set of resources it belongs to, for `kubectl wait -l`. */
 const SET_LABEL = 'bench.kdeliver.io/set';
-
-/** The ways kdeliver can run: a command and the arguments before kdeliver's own. */
-const KDELIVER_RUNNERS = {
-  source: { command: process.execPath, prefix: [CLI] },
-  bundle: { command: process.execPath, prefix: [join(REPO_ROOT, 'dist', 'kdeliver.cjs')] },
-  sea: { command: join(REPO_ROOT, 'dist', 'kdeliver-linux-x64'), prefix: [] },
-};
-type RunnerName = keyof typeof KDELIVER_RUNNERS;
 
 const { values } = parseArgs({
   options: {

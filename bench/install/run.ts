@@ -6,7 +6,7 @@
  * Deployment per image) and `kubectl rollout status` of each Deployment, so both sides
  * wait until the workloads are healthy. Then both again with everything present.
  *
- *   node bench/install/run.ts [--images 20] [--total-mb 2000] [--parallel 4] [--json] [--keep]
+ *   node bench/install/run.ts [--images 20] [--total-mb 2000] [--parallel 4] [--kdeliver source|sea] [--json] [--keep]
  *
  * Every side pushes to its own repository prefix and namespace, and skopeo's blob location
  * cache is cleared before each baseline, so every first copy uploads every byte. --parallel N adds a baseline whose skopeo copies run N at a time
@@ -27,6 +27,7 @@ import type { SpecResource } from '../../src/runtimes/runtime.ts';
 import { CLI } from '../../test/helpers/cli.ts';
 import { deployment, namespace } from '../../test/helpers/release.ts';
 import {
+  KDELIVER_RUNNERS,
   mapLimit,
   mb,
   measured,
@@ -35,6 +36,7 @@ import {
   run,
   sandboxEnv,
   type Measurement,
+  type RunnerName,
 } from '../shared/harness.ts';
 
 const SANDBOX_DIR = '/tmp/bench-install';
@@ -60,8 +62,12 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    kdeliver: { type: 'string', default: 'source' },
   },
 });
+const runner = KDELIVER_RUNNERS[values.kdeliver as RunnerName];
+if (!runner)
+  throw new Error(`--kdeliver is one of ${Object.keys(KDELIVER_RUNNERS).join(', ')}, not ${values.kdeliver}`);
 const imageCount = Number(values.images);
 const totalBytes = Number(values['total-mb']) * 1e6;
 const parallel = Number(values.parallel);
@@ -210,9 +216,9 @@ async function main(): Promise<void> {
 
     async function kdeliver(): Promise<KdeliverRun> {
       const measurement = await measured(
-        process.execPath,
+        runner.command,
         [
-          CLI,
+          ...runner.prefix,
           'install',
           pkg,
           '--key',
@@ -303,7 +309,7 @@ async function main(): Promise<void> {
       `baseline: copy ${b.copy.toFixed(1)} s, apply ${b.apply.toFixed(1)} s, rollout ${b.rollout.toFixed(1)} s`;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const lines = [
-      `kdeliver install vs skopeo copy + kubectl apply --server-side + rollout status: ` +
+      `kdeliver install (${values.kdeliver}) vs skopeo copy + kubectl apply --server-side + rollout status: ` +
         `${imageCount} images, package ${packageMb.toFixed(0)} MB`,
       `${''.padEnd(34)} ${'kdeliver'.padStart(10)} ${'baseline'.padStart(10)} ${'speedup'.padStart(8)}`,
       row(

@@ -2,8 +2,9 @@
  * Pieces the benchmarks share: running commands (under GNU time for peak RSS), a sandbox
  * to run against, N random images of a total size in its source registry, and numbers.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CLI, runProgram, type CliResult } from '../../test/helpers/cli.ts';
+import { CLI, REPO_ROOT, runProgram, type CliResult } from '../../test/helpers/cli.ts';
 import { makeImage, pushImage, type RegistryTarget } from '../../test/helpers/oci-images.ts';
 
 /** Layers of at most this size, as real images split their content. */
@@ -101,6 +102,19 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * The ways kdeliver can run: a command and the arguments before kdeliver's own. `source`
+ * (TypeScript stripped at load), `bundle` (node dist/kdeliver.cjs) and `sea`
+ * (dist/kdeliver-linux-x64, the single executable that ships); the last two come from
+ * `npm run build:bin`.
+ */
+export const KDELIVER_RUNNERS = {
+  source: { command: process.execPath, prefix: [CLI] },
+  bundle: { command: process.execPath, prefix: [join(REPO_ROOT, 'dist', 'kdeliver.cjs')] },
+  sea: { command: join(REPO_ROOT, 'dist', 'kdeliver-linux-x64'), prefix: [] },
+};
+export type RunnerName = keyof typeof KDELIVER_RUNNERS;
 
 export const mb = (bytes: number) => bytes / 1e6;
 export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
