@@ -3,13 +3,17 @@ import type { ProjectStatus } from '../install/status.ts';
 import { KdeliverCommand } from './base.ts';
 import { projectArg, siteFlags, siteOptions } from './day2-flags.ts';
 
+/** The exit code of a status that found a resource missing or unhealthy (docs/exit-codes.md). */
+const UNHEALTHY_EXIT = 9;
+
 export default class Status extends KdeliverCommand {
   static override summary = 'Show the health of every resource of an installed project.';
   static override description = [
     'Reads each resource the installed releases recorded from the cluster and judges its health with the rules',
     'the install waited on (Deployments available, PVCs bound, Jobs complete, Ready conditions...). With',
     '--watch, refreshes until Ctrl-C (on a terminal the table is redrawn; otherwise a new one is printed when',
-    'something changes; with --json one JSON object per line). Reads only.',
+    'something changes; with --json one JSON object per line). Reads only. Exits 9 when a resource is missing',
+    'or not healthy (without --watch).',
   ].join('\n');
   static override examples = ['<%= config.bin %> status shop', '<%= config.bin %> status --watch'];
   static override args = { project: projectArg };
@@ -26,8 +30,14 @@ export default class Status extends KdeliverCommand {
     const json = this.jsonEnabled();
     if (!flags.watch) {
       const status = await projectStatus(site, args.project);
-      if (!json) process.stdout.write(await render(status));
-      return status;
+      if (status.healthy) {
+        if (!json) process.stdout.write(await render(status));
+        return status;
+      }
+      // Scripts and CI can wait on the exit code, as on `kubectl rollout status`.
+      if (json) this.logJson(status);
+      else process.stdout.write(await render(status));
+      this.exit(UNHEALTHY_EXIT);
     }
     const stopped = new AbortController();
     // `on`, not `once`: signal-exit (loaded by the state's file lock) re-raises a signal nobody else handles.

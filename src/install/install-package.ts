@@ -109,6 +109,7 @@ export async function installPackage(request: InstallRequest): Promise<InstallRe
   const prepared = await prepareInstall(
     {
       ...request.prepare,
+      signal: request.ui.signal,
       accept: async (verified) => {
         project ??= verified.name;
         installed = await installedOf(request.prepare.statePath, project);

@@ -36,6 +36,8 @@ export interface PrepareOptions {
   skipPreflight: readonly PreflightCheckName[];
   /** Change nothing on the site: no push. */
   dryRun: boolean;
+  /** Ctrl-C: verification and the push stop at the next entry or piece, with the signal's reason. */
+  signal?: AbortSignal;
   /** Called once the package verified, before preflight: may refuse it (e.g. already installed). */
   accept?: (verified: VerifiedPackage) => Promise<void>;
   /**
@@ -182,6 +184,7 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
               ctx.plan!,
               client,
               {
+                ...(options.signal ? { signal: options.signal } : {}),
                 onProgress: (done, total) => {
                   const now = performance.now();
                   if (now - shownAt < progressIntervalMs()) return;
@@ -243,7 +246,10 @@ async function verifyTask(
   imagesOnSite: (manifest: PackageManifest) => Promise<boolean>,
   setTitle: (title: string) => void,
 ): Promise<void> {
-  const checked = await checkPackage(options.package, options.open, { imagesOnSite });
+  const checked = await checkPackage(options.package, options.open, {
+    imagesOnSite,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   ctx.checked = checked;
   ctx.stacks = checked.specs.map((spec) => ({
     name: spec.stack,

@@ -134,6 +134,17 @@ async function* entryFrom(source: PushSource, name: string, offset: number): Asy
   }
 }
 
+/** The stream, ending with the signal's reason once it is aborted (which cancels an upload reading it). */
+async function* abortable(
+  stream: AsyncIterable<Buffer>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) {
+    signal?.throwIfAborted();
+    yield chunk;
+  }
+}
+
 /** Whether every image's root is in its repository under its tag, or its digest when it has no tag. */
 export async function imagesPresent(
   images: readonly ImageTarget[],
@@ -165,13 +176,15 @@ export interface PushOptions {
   onProgress?: PushProgress;
   /** Uploads at once (default UPLOAD_LANES). */
   lanes?: number;
+  /** Stops the push (uploads under way are cancelled) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function pushImages(
   source: PushSource,
   plan: PushPlan,
   client: RegistryClient,
-  { onProgress = () => {}, lanes = UPLOAD_LANES }: PushOptions = {},
+  { onProgress = () => {}, lanes = UPLOAD_LANES, signal }: PushOptions = {},
 ): Promise<PushSummary> {
   const started = performance.now();
   const blobEntries = source.manifest.entries.filter((entry) => entry.path.startsWith(BLOBS_DIR));
@@ -227,20 +240,18 @@ export async function pushImages(
     mounts.push({ descriptor, from, missing: repositories.filter((_, i) => !there[i]) });
   }
 
-  // Once one lane fails the others stop after their current blob.
+  // Once one worker fails the others stop after their current blob.
   let failed = false;
-  async function pushLane(lane: Upload[]): Promise<void> {
-    try {
-      await pushRun(lane);
-    } catch (error) {
+  const stopOthersOnFailure = (work: Promise<unknown>) =>
+    work.catch((error: unknown) => {
       failed = true;
       throw error;
-    }
-  }
-  async function pushRun(lane: Upload[]): Promise<void> {
+    });
+  async function pushLane(lane: Upload[]): Promise<void> {
     const mine = new Map(lane.map((upload) => [upload.name, upload]));
     for await (const entry of await reopen(source)) {
       if (failed) return;
+      signal?.throwIfAborted();
       const upload = mine.get(entry.name);
       if (!upload) {
         await entry.skip();
@@ -250,9 +261,9 @@ export async function pushImages(
       // The first pass reads the entry as it streams by; a resumed or restarted upload reads the package again.
       let live = true;
       const open = (offset: number) => {
-        if (!live) return entryFrom(source, entry.name, offset);
+        if (!live) return abortable(entryFrom(source, entry.name, offset), signal);
         live = false;
-        return skipBytes(entry.unchecked(), offset);
+        return abortable(skipBytes(entry.unchecked(), offset), signal);
       };
       await client.pushBlob(first!, open, upload.descriptor, (bytes) => {
         sending.set(entry.name, bytes);
@@ -269,15 +280,18 @@ export async function pushImages(
     }
   }
 
-  const settled = await Promise.allSettled([
-    ...lanesOf(uploads, lanes).map(pushLane),
-    mapLimit(mounts, REQUEST_CONCURRENCY, async ({ descriptor, from, missing }) => {
-      if (failed) return;
-      await mountAll(descriptor, from, missing);
-      done += descriptor.size;
-      report();
-    }),
-  ]);
+  const settled = await Promise.allSettled(
+    [
+      ...lanesOf(uploads, lanes).map(pushLane),
+      mapLimit(mounts, REQUEST_CONCURRENCY, async ({ descriptor, from, missing }) => {
+        if (failed) return;
+        signal?.throwIfAborted();
+        await mountAll(descriptor, from, missing);
+        done += descriptor.size;
+        report();
+      }),
+    ].map(stopOthersOnFailure),
+  );
   const failure = settled.find((result) => result.status === 'rejected');
   if (failure) throw failure.reason;
 

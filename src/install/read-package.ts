@@ -63,6 +63,8 @@ export interface CheckOptions {
    * image of the manifest by its digest. True ends the pass there.
    */
   imagesOnSite?: (manifest: PackageManifest) => Promise<boolean>;
+  /** Stops the pass before the next entry, with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 async function readAll(entry: PackageEntry): Promise<Buffer> {
@@ -94,7 +96,7 @@ function specStack(path: string): string {
 export async function checkPackage(
   path: string,
   options: OpenPackageOptions,
-  { imagesOnSite }: CheckOptions = {},
+  { imagesOnSite, signal }: CheckOptions = {},
 ): Promise<CheckedPackage> {
   const opened = await openPackage(path, options);
   const specs: PackageSpec[] = [];
@@ -106,6 +108,7 @@ export async function checkPackage(
   let bytes = 0;
   let skippedImages = false;
   for await (const entry of opened.entries()) {
+    signal?.throwIfAborted();
     if (imagesOnSite && entry.name.startsWith(LAYOUT_DIR)) {
       skippedImages = await imagesOnSite(opened.manifest);
       if (skippedImages) break;

@@ -300,6 +300,10 @@ describe('install, upgrade, rollback, uninstall', () => {
     const exited = new Promise<number | null>((resolve) => watch.on('close', resolve));
     watch.kill('SIGINT');
     expect(await exited).toBe(0);
+    // Without --watch, an unhealthy project is exit 9, with the same report.
+    const once = await kdeliver(['status', project]);
+    expect(once.code, once.stderr).toBe(9);
+    expect(JSON.parse(once.stdout)).toMatchObject({ healthy: false });
   });
 
   it('rolls a failed upgrade back to the previous revision when the app pipeline says rollbackIfFailed', async () => {

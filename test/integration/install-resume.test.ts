@@ -8,7 +8,8 @@
  * an upload whose data stopped mid-request (it answers BLOB_UPLOAD_INVALID and drops it),
  * so the client reads that blob from the package again and uploads it anew; blobs
  * committed before the outage stay. skopeo, an independent client, then copies the image
- * out and checks every digest.
+ * out and checks every digest. Before that, Ctrl-C in the middle of the push stops it
+ * without committing anything half-sent.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -171,22 +172,38 @@ afterAll(async () => {
 });
 
 describe('an install whose registry goes away during the push', () => {
-  it('completes once the registry is back', async () => {
+  /** Resolves once a big layer is partly uploaded (and not committed). */
+  async function uploadUnderWay(running: Promise<CliResult>): Promise<void> {
     const layers = image.layers.map((layer) => layer.digest);
-    const running = startInstall();
-
-    // Wait until a big layer is partly uploaded, so the outage lands in the middle of an upload.
     for (;;) {
       if (child!.exitCode !== null) {
         const early = await running;
-        throw new Error(`install ended before the outage (exit ${early.code}): ${early.stderr}`);
+        throw new Error(`install ended too early (exit ${early.code}): ${early.stderr}`);
       }
       const committed = await site().committedBlobs();
       const uploading = await site().uploadingBytes(prefix);
       // At least 1 MB: the upload of a layer, not of the small config blob.
-      if (layers.some((digest) => !committed.has(digest)) && uploading >= 1024 * 1024) break;
+      if (layers.some((digest) => !committed.has(digest)) && uploading >= 1024 * 1024) return;
       await sleep(10);
     }
+  }
+
+  it('stops at Ctrl-C during the push with exit 10, committing nothing half-sent', async () => {
+    const running = startInstall();
+    await uploadUnderWay(running);
+    child!.kill('SIGINT');
+    const result = await running;
+    expect(result.code, result.stderr).toBe(10);
+    expect(JSON.parse(result.stdout).error).toMatchObject({ kind: 'aborted', code: 'INTERRUPTED_BY_USER' });
+    // Nothing half-sent was committed (the next test's install pushes the rest).
+    const committed = await site().committedBlobs();
+    expect(image.layers.some((layer) => !committed.has(layer.digest))).toBe(true);
+  });
+
+  it('completes once the registry is back', async () => {
+    const layers = image.layers.map((layer) => layer.digest);
+    const running = startInstall();
+    await uploadUnderWay(running);
     const committedAtKill = await site().committedBlobs();
     await site().kill();
     await site().restart();
