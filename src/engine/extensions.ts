@@ -1,5 +1,4 @@
-import type { SpecResource } from '../runtimes/runtime.ts';
-import { isPlainObject } from './canonical.ts';
+import { kdeliverSetting, type SpecResource } from '../runtimes/runtime.ts';
 
 /**
  * kdeliver's own per-resource settings, under `extensions.kdeliver` so that Kusion's
@@ -30,12 +29,6 @@ export function parseDuration(value: unknown): number | undefined {
   const [, hours = '0', minutes = '0', seconds = '0'] = match;
   const milliseconds = ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
   return milliseconds > 0 ? milliseconds : undefined;
-}
-
-/** A raw setting under `extensions.kdeliver`, or undefined when the resource has none. */
-export function kdeliverSetting(resource: SpecResource, name: string): unknown {
-  const kdeliver = resource.extensions?.kdeliver;
-  return isPlainObject(kdeliver) ? kdeliver[name] : undefined;
 }
 
 /** The raw timeout setting, or undefined when the resource has none. */

@@ -4,6 +4,11 @@ import { isPlainObject } from './canonical.ts';
 /** The runtime type of Kubernetes resources in specs. */
 export const KUBERNETES_TYPE = 'Kubernetes';
 
+/** A Kubernetes Secret object (or a spec resource's attributes for one). */
+export function isSecret(object: Record<string, unknown>): boolean {
+  return object.apiVersion === 'v1' && object.kind === 'Secret';
+}
+
 /** The parts of a Kubernetes resource id `apiVersion:Kind[:namespace]:name`. */
 export interface KubernetesId {
   apiVersion: string;

@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { LiveObject } from '../runtimes/runtime.ts';
 import { isPlainObject, sha256Hex, sortKeysDeep } from './canonical.ts';
+import { isSecret } from './kubernetes-id.ts';
 
 /**
  * A unified diff of two versions of one object as YAML with sorted keys, so that key order
@@ -29,7 +30,7 @@ export function stableYaml(object: LiveObject): string {
  * `stringData` (plain), and a changed value shows a changed mark without being revealed.
  */
 export function maskSecretValues(object: LiveObject): LiveObject {
-  if (object.kind !== 'Secret' || object.apiVersion !== 'v1') return object;
+  if (!isSecret(object)) return object;
   const masked: LiveObject = { ...object };
   if (isPlainObject(object.data))
     masked.data = maskValues(object.data, (value) => Buffer.from(value, 'base64'));

@@ -1,6 +1,7 @@
 import type { KdeliverError } from '../errors.ts';
 import type { SpecResource } from '../runtimes/runtime.ts';
 import { isPlainObject } from './canonical.ts';
+import { isSecret } from './kubernetes-id.ts';
 
 /** What a Secret value is replaced by in any text kdeliver prints or stores. */
 export const REDACTED = '***';
@@ -25,7 +26,7 @@ export function secretRedactor(resources: readonly SpecResource[]): Redact {
     forms.add(JSON.stringify(text).slice(1, -1));
   };
   for (const { attributes } of resources) {
-    if (attributes.apiVersion !== 'v1' || attributes.kind !== 'Secret') continue;
+    if (!isSecret(attributes)) continue;
     for (const value of scalarsOf(attributes.data)) {
       add(value);
       const decoded = Buffer.from(value, 'base64');

@@ -4,11 +4,10 @@
  * `rollbackIfFailed` (a failed release goes back to the previous revision), and the
  * rollback itself, which re-applies a recorded revision with its Secret values restored.
  */
-import { kdeliverSetting } from '../engine/extensions.ts';
 import type { ReleaseHooks, ReleaseSummary, StackTarget } from '../engine/release.ts';
 import { isKdeliverError } from '../errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
-import type { SpecResource } from '../runtimes/runtime.ts';
+import { kdeliverSetting, type SpecResource } from '../runtimes/runtime.ts';
 import type { PackageLabel } from '../state/releases.ts';
 import type { StateStore } from '../state/store.ts';
 import { rollbackTarget, type CountedRelease } from './installed.ts';

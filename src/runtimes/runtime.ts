@@ -76,3 +76,11 @@ export class ImmutableFieldsError extends KdeliverError {
     this.fields = fields;
   }
 }
+
+/** A raw setting under `extensions.kdeliver` (kdeliver's own, beside Kusion's), or undefined when the resource has none. */
+export function kdeliverSetting(resource: SpecResource, name: string): unknown {
+  const kdeliver = resource.extensions?.kdeliver;
+  return typeof kdeliver === 'object' && kdeliver !== null && !Array.isArray(kdeliver)
+    ? (kdeliver as Record<string, unknown>)[name]
+    : undefined;
+}

@@ -1,4 +1,5 @@
 import { sha256Hex } from '../engine/canonical.ts';
+import { isSecret } from '../engine/kubernetes-id.ts';
 
 /**
  * Secret values never reach the state file in clear text: each is replaced by the sha256
@@ -9,11 +10,6 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export function digestOf(bytes: Uint8Array | string): string {
   return `sha256:${sha256Hex(bytes)}`;
-}
-
-/** A Kubernetes Secret object (or a spec resource's attributes for one). */
-export function isSecret(object: Record<string, unknown>): boolean {
-  return object.apiVersion === 'v1' && object.kind === 'Secret';
 }
 
 function mapValues(values: unknown, digest: (value: string) => string): unknown {

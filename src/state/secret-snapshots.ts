@@ -3,7 +3,8 @@ import { KdeliverError } from '../errors.ts';
 import { apiError, isOk } from '../runtimes/kubernetes/api-errors.ts';
 import type { KubeClient } from '../runtimes/kubernetes/client.ts';
 import type { SpecResource } from '../runtimes/runtime.ts';
-import { isSecret, maskSecretData } from './secret-masking.ts';
+import { isSecret } from '../engine/kubernetes-id.ts';
+import { maskSecretData } from './secret-masking.ts';
 import { SYSTEM_NAMESPACE, applySystemSecret, ensureSystemNamespace, stackKey } from './system-namespace.ts';
 
 /**

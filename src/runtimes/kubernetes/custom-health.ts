@@ -1,5 +1,5 @@
 import { KdeliverError } from '../../errors.ts';
-import type { HealthStatus, LiveObject, SpecResource } from '../runtime.ts';
+import { kdeliverSetting, type HealthStatus, type LiveObject, type SpecResource } from '../runtime.ts';
 
 /**
  * Health rules a resource carries in `extensions.kdeliver.health`, for kinds the built-in
@@ -100,8 +100,8 @@ function rulesOf(resource: SpecResource, value: unknown, key: string): HealthRul
 
 /** The resource's custom rules, or undefined when it has none. */
 export function customHealthOf(resource: SpecResource): CustomHealth | undefined {
-  const kdeliver = resource.extensions?.kdeliver as { health?: unknown } | undefined;
-  const health = kdeliver?.health as { healthyWhen?: unknown; failedWhen?: unknown } | undefined;
+  const health = kdeliverSetting(resource, 'health') as
+    { healthyWhen?: unknown; failedWhen?: unknown } | undefined;
   if (health === undefined) return undefined;
   if (!health || typeof health !== 'object') throw invalid(resource, 'it must be an object');
   const rules = {
