@@ -37,3 +37,14 @@ export function runCli(
 ): Promise<CliResult> {
   return runProgram(process.execPath, [CLI, ...args], options);
 }
+
+/** Runs the CLI and fails with its output unless it exits 0: for the setup steps of a test. */
+export async function runCliOk(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  const result = await runCli(args, options);
+  if (result.code !== 0)
+    throw new Error(`kdeliver ${args[0]} exited ${result.code}: ${result.stdout}${result.stderr}`);
+  return result;
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
 import { spawn } from 'node:child_process';
-import { CLI, runCli, runProgram } from '../helpers/cli.ts';
+import { CLI, runCli, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -84,7 +84,7 @@ async function build(name: string, version: string, resources: SpecResource[]): 
   const spec = join(work, `${name}.json`);
   await writeFile(spec, JSON.stringify({ resources }));
   const file = join(work, `${name}.tar.zst`);
-  const built = await runCli(
+  await runCliOk(
     [
       'build',
       '--spec',
@@ -100,7 +100,6 @@ async function build(name: string, version: string, resources: SpecResource[]): 
     ],
     { env: cliEnv() },
   );
-  if (built.code !== 0) throw new Error(built.stderr);
   packages[name] = file;
 }
 
@@ -165,8 +164,7 @@ beforeAll(async () => {
   await pushImage(source(), `${prefix}/web`, '1', [web1]);
   await pushImage(source(), `${prefix}/web`, '2', [web2]);
   await pushImage(source(), `${prefix}/api`, '1', [api]);
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
 
   const ref = (path: string) => `${source().host}/${prefix}/${path}`;
   const base = [

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { leaseName } from '../../src/state/lease-lock.ts';
 import { SYSTEM_NAMESPACE } from '../../src/state/system-namespace.ts';
-import { CLI, runCli, type CliResult } from '../helpers/cli.ts';
+import { CLI, runCli, runCliOk, type CliResult } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -105,7 +105,7 @@ class Case {
     // The spec file's name is the stack's.
     const specFile = join(this.dir, `${this.stack}.yaml`);
     await writeFile(specFile, stringify({ resources }));
-    const built = await runCli(
+    await runCliOk(
       [
         'build',
         '--spec',
@@ -119,7 +119,6 @@ class Case {
       ],
       { env: cliEnv() },
     );
-    if (built.code !== 0) throw new Error(built.stderr);
     return this;
   }
 
@@ -212,8 +211,7 @@ beforeAll(async () => {
     await makeImage({ os: 'linux', architecture: 'amd64' }, [16 * 1024]),
   ]);
   image = `${source().host}/${prefix}/app:1`;
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
   [sameMachine, otherMachine] = await Promise.all([new Case('here').build(), new Case('away').build()]);
 });
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, runCli, runProgram, type CliResult } from '../helpers/cli.ts';
+import { CLI, runCliOk, runProgram, type CliResult } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { PrivateRegistry } from '../helpers/private-registry.ts';
@@ -154,14 +154,12 @@ beforeAll(async () => {
       ],
     }),
   );
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
   pkg = join(work, 'big.tar.zst');
-  const built = await runCli(
+  await runCliOk(
     ['build', '--spec', specFile, '--version', '1.0.0', '--key', join(work, 'kdeliver.key'), '-o', pkg],
     { env: cliEnv() },
   );
-  if (built.code !== 0) throw new Error(built.stderr);
 });
 
 afterAll(async () => {

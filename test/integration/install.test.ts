@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runCli, runProgram } from '../helpers/cli.ts';
+import { runCli, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Blob, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -160,10 +160,9 @@ beforeAll(async () => {
       ],
     }),
   );
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
   pkg = join(work, 'shop.tar.zst');
-  const built = await runCli(
+  await runCliOk(
     [
       'build',
       '--spec',
@@ -178,7 +177,6 @@ beforeAll(async () => {
     ],
     { env: cliEnv() },
   );
-  if (built.code !== 0) throw new Error(built.stderr);
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeScaffold } from '../../src/kcl/project/scaffold.ts';
-import { CLI, runCli, runProgram } from '../helpers/cli.ts';
+import { CLI, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -62,10 +62,9 @@ beforeAll(async () => {
     ]);
   const cliEnv = { ...process.env, ...env(), DOCKER_CONFIG: work };
   await writeFile(join(work, 'config.json'), '{"auths":{}}');
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv });
   pkg = join(work, 'shop.tar.zst');
-  const built = await runCli(
+  await runCliOk(
     [
       'build',
       join(work, 'konfig', 'shop', 'dev'),
@@ -84,7 +83,6 @@ beforeAll(async () => {
     ],
     { env: cliEnv },
   );
-  if (built.code !== 0) throw new Error(built.stderr);
 });
 
 afterAll(async () => {

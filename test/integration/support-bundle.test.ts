@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
-import { runCli, runProgram } from '../helpers/cli.ts';
+import { runCli, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -88,8 +88,7 @@ beforeAll(async () => {
   await pushImage(source, `${prefix}/web`, '1', [
     await makeImage({ os: 'linux', architecture: 'amd64' }, [1024]),
   ]);
-  const keys = await runCli(['keys', 'generate', '--out', work], { env: cliEnv() });
-  if (keys.code !== 0) throw new Error(keys.stderr);
+  await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
 
   const inNamespace = { dependsOn: [`v1:Namespace:${ns}`] };
   const labels = { app: 'web' };
@@ -118,7 +117,7 @@ beforeAll(async () => {
   const spec = join(work, 'app.json');
   await writeFile(spec, JSON.stringify({ resources }));
   const pkg = join(work, 'app.tar.zst');
-  const built = await runCli(
+  await runCliOk(
     [
       'build',
       '--spec',
@@ -134,7 +133,6 @@ beforeAll(async () => {
     ],
     { env: cliEnv() },
   );
-  if (built.code !== 0) throw new Error(built.stderr);
   const installed = await runCli(
     ['install', pkg, '--key', join(work, 'kdeliver.pub'), '-y', '--state', join(work, 'state.db'), '--json'],
     { env: cliEnv() },
