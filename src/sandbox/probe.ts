@@ -4,7 +4,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KdeliverError } from '../errors.ts';
-import { isRunning, type TrackedProcess } from './processes.ts';
+import { isAlive, type TrackedProcess } from './processes.ts';
 
 /** A TCP port on loopback that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -57,7 +57,8 @@ export async function waitUntil(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await ready()) return;
-    if (options.process && !isRunning(options.process)) {
+    // Not isRunning: a daemon started a moment ago may not have exec'd its binary yet.
+    if (options.process && !isAlive(options.process.pid)) {
       throw new KdeliverError(
         'operation',
         'SANDBOX_START_FAILED',

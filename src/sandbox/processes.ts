@@ -35,17 +35,27 @@ export function startDaemon(
 
 /** Alive and still the same program: a recycled pid that runs something else does not count. */
 export function isRunning(process_: TrackedProcess): boolean {
+  return isAlive(process_.pid) && commandOf(process_.pid) === process_.binary;
+}
+
+/**
+ * Alive, whatever it runs: for a process just started, which shows its parent's command
+ * line until its exec completes.
+ */
+export function isAlive(pid: number): boolean {
   try {
-    process.kill(process_.pid, 0);
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }
+}
+
+function commandOf(pid: number): string | undefined {
   try {
-    const cmdline = readFileSync(`/proc/${process_.pid}/cmdline`, 'utf8');
-    const state = readFileSync(`/proc/${process_.pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return cmdline.split('\0')[0] === process_.binary && state !== 'Z';
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
   } catch {
-    return false;
+    return undefined;
   }
 }
 
