@@ -61,13 +61,24 @@ function commandOf(pid: number): string | undefined {
 
 /** SIGTERM, then SIGKILL after the grace period. */
 export async function stopDaemon(process_: TrackedProcess, graceMs = 10_000): Promise<void> {
-  if (!isRunning(process_)) return;
+  // A child of this process cannot be a recycled pid, even before it has exec'd its binary.
+  const running = () =>
+    isRunning(process_) || (isAlive(process_.pid) && parentOf(process_.pid) === process.pid);
+  if (!running()) return;
   process.kill(process_.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isRunning(process_)) return;
+    if (!running()) return;
     await sleep(100);
   }
-  if (isRunning(process_)) process.kill(process_.pid, 'SIGKILL');
-  while (isRunning(process_)) await sleep(50);
+  if (running()) process.kill(process_.pid, 'SIGKILL');
+  while (running()) await sleep(50);
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }

@@ -23,6 +23,8 @@ export interface StartRegistryOptions {
   tls: { cert: string; key: string; ca: string };
   /** With credentials the registry demands basic auth (htpasswd, bcrypt). */
   auth: boolean;
+  /** Told of the daemon as soon as it is started, before it is ready. */
+  track?: (process: TrackedProcess) => void;
 }
 
 export async function startRegistry(
@@ -56,6 +58,7 @@ export async function startRegistry(
   const configFile = join(dir, 'config.yml');
   await writeFile(configFile, stringify(config), { mode: 0o600 });
   const daemon = startDaemon(options.name, options.binary, ['serve', configFile], options.logFile);
+  options.track?.(daemon);
   const expected = options.auth ? 401 : 200;
   await waitUntil(
     options.name,

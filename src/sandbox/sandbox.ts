@@ -118,13 +118,20 @@ export async function sandboxUp(dirArg: string, mode: OutputMode): Promise<Sandb
   await mkdir(logDir, { recursive: true });
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });
   const processes: TrackedProcess[] = [];
+  // Start-up runs tasks side by side: a daemon one of them starts after another failed (and
+  // the others were stopped) is stopped at once, not left behind.
+  let failed = false;
+  const track = (daemon: TrackedProcess) => {
+    processes.push(daemon);
+    if (failed) void stopDaemon(daemon);
+  };
   const kubeconfig = join(dir, 'kubeconfig');
   const context = (ctx: UpContext): ControlPlaneContext => ({
     binaries: ctx.binaries!,
     pki: ctx.pki!,
     dataDir: join(dir, 'data'),
     logDir,
-    track: (daemon) => processes.push(daemon),
+    track,
   });
 
   let ctx: UpContext;
@@ -189,8 +196,8 @@ export async function sandboxUp(dirArg: string, mode: OutputMode): Promise<Sandb
                           logFile: join(logDir, `${name}.log`),
                           tls,
                           auth,
+                          track,
                         });
-                        processes.push(started.process);
                         return started.endpoint;
                       }),
                     );
@@ -214,6 +221,7 @@ export async function sandboxUp(dirArg: string, mode: OutputMode): Promise<Sandb
       {},
     );
   } catch (error) {
+    failed = true;
     await stopAll(processes);
     throw error;
   }

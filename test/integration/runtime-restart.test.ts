@@ -4,24 +4,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesRuntime } from '../../src/runtimes/kubernetes/runtime.ts';
+import { isAlive } from '../../src/sandbox/processes.ts';
 import { readSandboxState } from '../../src/sandbox/sandbox.ts';
 import { runCli } from '../helpers/cli.ts';
 import { kubectlJson } from '../helpers/kubectl.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
 /** Kills a process this test owns, as a crash would, and waits until it is gone. */
 async function kill(pid: number): Promise<void> {
-  if (!alive(pid)) return;
+  if (!isAlive(pid)) return;
   process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
+  while (isAlive(pid)) await sleep(50);
 }
 
 /**
