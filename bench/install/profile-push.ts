@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadPublicKey } from '../../src/bundle/keys.ts';
 import { createRegistryClient } from '../../src/bundle/oci/registry-client.ts';
 import { planPush, type PushPlan } from '../../src/install/push-plan.ts';
-import { pushImages } from '../../src/install/push-images.ts';
+import { imagesPresent, presentSummary, pushImages } from '../../src/install/push-images.ts';
 import { checkPackage } from '../../src/install/read-package.ts';
 
 const { values, positionals } = parseArgs({
@@ -54,12 +54,15 @@ process.stdout.write(
 try {
   for (const label of ['push, empty repositories', 'push, everything present']) {
     started = performance.now();
-    const summary = await pushImages(
-      { path, open, manifestBytes: checked.manifestBytes, manifest: checked.manifest },
-      fresh,
-      client,
-      values.lanes === undefined ? {} : { lanes: Number(values.lanes) },
-    );
+    // As the install does: ask first, push only when an image is missing.
+    const summary = (await imagesPresent(fresh.images, client))
+      ? presentSummary(fresh.images, checked.manifest, client.registry)
+      : await pushImages(
+          { path, open, manifestBytes: checked.manifestBytes, manifest: checked.manifest },
+          fresh,
+          client,
+          values.lanes === undefined ? {} : { lanes: Number(values.lanes) },
+        );
     process.stdout.write(
       `${label}: ${seconds(started)} s, ${(summary.bytes.pushed / 1e6).toFixed(0)} MB pushed, ` +
         `${summary.blobs.pushed} blobs pushed, ${summary.blobs.skipped} skipped\n`,

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
 import { PULL_SECRET_NAME, pullSecretResource } from '../../src/install/pull-secret.ts';
 import { componentDir } from '../../src/sandbox/binaries.ts';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
@@ -28,7 +29,6 @@ import { CLI } from '../../test/helpers/cli.ts';
 import { deployment, namespace } from '../../test/helpers/release.ts';
 import {
   KDELIVER_RUNNERS,
-  mapLimit,
   mb,
   measured,
   pushImages,
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       // baseline copies nothing the one before it pushed into another repository.
       await rm(SKOPEO_BLOB_CACHE, { force: true });
       const begin = performance.now();
-      const copies = await mapLimit(references, limit, async (reference, i) => {
+      const copies = await pLimit(limit).map(references, async (reference, i) => {
         const digestFile = join(work, `${prefix}-${i}.digest`);
         const tag = reference.slice(reference.lastIndexOf(':') + 1);
         const copy = await measured('skopeo', [

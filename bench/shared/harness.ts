@@ -85,24 +85,6 @@ export async function pushImages(
   return references;
 }
 
-/** `fn` over `items`, at most `limit` at a time; results in item order. */
-export async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /**
  * The ways kdeliver can run: a command and the arguments before kdeliver's own. `source`
  * (TypeScript stripped at load), `bundle` (node dist/kdeliver.cjs) and `sea`

@@ -2,12 +2,14 @@
  * Pushes the images of a verified package to the site registry, straight from the
  * package file (nothing is extracted to disk).
  *
- * What the registry has is asked first, several requests at a time: when every image's
- * root is already there under its tag (or digest), there is nothing to push and the
- * package is not read again. A registry stores a manifest only once it has every blob and
- * manifest it references, so a root that is there means the whole image is.
+ * Whether there is anything to push is asked before, during verification
+ * (`imagesPresent`): when every image's root is already there under its tag (or digest),
+ * the caller pushes nothing (`presentSummary`). A registry stores a manifest only once it
+ * has every blob and manifest it references, so a root that is there means the whole
+ * image is.
  *
- * Otherwise each blob no repository has is uploaded once and mounted into the other
+ * Otherwise, what the registry has is asked blob by blob, several requests at a time. Each
+ * blob no repository has is uploaded once and mounted into the other
  * repositories that need it; a blob some repository has is only mounted. Uploads run in
  * lanes: the blobs to upload, in package order, are cut into runs of about equal size,
  * and each lane reads the package from the start to the end of its run, skipping what
@@ -15,6 +17,7 @@
  * which the verification pass kept in memory, are put last: children by digest, roots
  * under their tags.
  */
+import pLimit from 'p-limit';
 import { KdeliverError } from '../errors.ts';
 import { BLOBS_DIR, type PackageManifest } from '../bundle/format.ts';
 import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
@@ -68,19 +71,6 @@ interface Upload {
 /** The package lists no media type for a blob, and uploads do not need one: digest and size are checked. */
 function blobDescriptor(digest: string, size: number): Descriptor {
   return { mediaType: 'application/octet-stream', digest, size };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Cuts `uploads` (in package order) into at most `count` runs of about equal bytes. */
@@ -150,9 +140,8 @@ export async function imagesPresent(
   images: readonly ImageTarget[],
   client: RegistryClient,
 ): Promise<boolean> {
-  const present = await mapLimit(
+  const present = await pLimit(REQUEST_CONCURRENCY).map(
     images,
-    REQUEST_CONCURRENCY,
     async (image) =>
       (await client.headManifest(image.repository, image.tag ?? image.digest))?.digest === image.digest,
   );
@@ -164,7 +153,7 @@ async function blobsPresent(plan: PushPlan, client: RegistryClient): Promise<Map
   const checks = [...plan.repositories]
     .filter(([digest]) => !plan.manifests.has(digest))
     .flatMap(([digest, repositories]) => repositories.map((repository) => ({ digest, repository })));
-  const found = await mapLimit(checks, REQUEST_CONCURRENCY, ({ digest, repository }) =>
+  const found = await pLimit(REQUEST_CONCURRENCY).map(checks, ({ digest, repository }) =>
     client.hasBlob(repository, digest),
   );
   const present = new Map<string, boolean[]>();
@@ -190,10 +179,6 @@ export async function pushImages(
   const blobEntries = source.manifest.entries.filter((entry) => entry.path.startsWith(BLOBS_DIR));
   const sizes = new Map(blobEntries.map((entry) => [`sha256:${entry.sha256}`, entry.size]));
   const total = [...plan.repositories.keys()].reduce((sum, digest) => sum + (sizes.get(digest) ?? 0), 0);
-  if (await imagesPresent(plan.images, client)) {
-    onProgress(total, total);
-    return { ...presentSummary(plan.images, source.manifest, client.registry), seconds: elapsed(started) };
-  }
   const summary: PushSummary = {
     images: siteImages(plan.images, client.registry),
     blobs: { pushed: 0, mounted: 0, skipped: 0 },
@@ -283,7 +268,7 @@ export async function pushImages(
   const settled = await Promise.allSettled(
     [
       ...lanesOf(uploads, lanes).map(pushLane),
-      mapLimit(mounts, REQUEST_CONCURRENCY, async ({ descriptor, from, missing }) => {
+      pLimit(REQUEST_CONCURRENCY).map(mounts, async ({ descriptor, from, missing }) => {
         if (failed) return;
         signal?.throwIfAborted();
         await mountAll(descriptor, from, missing);
@@ -313,17 +298,15 @@ export async function pushImages(
           }));
         }),
       );
-    await mapLimit(puts, REQUEST_CONCURRENCY, async ({ repository, reference, manifest }) => {
+    await pLimit(REQUEST_CONCURRENCY).map(puts, async ({ repository, reference, manifest }) => {
       await client.putManifest(repository, reference, manifest.bytes, manifest.mediaType);
       summary.manifests++;
     });
   }
   for (const [digest] of manifests) done += sizes.get(digest) ?? 0;
   report();
-  return { ...summary, seconds: elapsed(started) };
+  return { ...summary, seconds: (performance.now() - started) / 1000 };
 }
-
-const elapsed = (since: number) => (performance.now() - since) / 1000;
 
 function siteImages(images: readonly ImageTarget[], registry: string): PushedImage[] {
   return images
