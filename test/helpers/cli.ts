@@ -48,3 +48,19 @@ export async function runCliOk(
     throw new Error(`kdeliver ${args[0]} exited ${result.code}: ${result.stdout}${result.stderr}`);
   return result;
 }
+
+/**
+ * `kdeliver build INPUT... --version VERSION --key KEY_DIR/kdeliver.key -o OUT`, failing
+ * unless it exits 0. `inputs` are what the package is built from (stack directories,
+ * `--spec`, `-D`, `--name`, …).
+ */
+export function buildSigned(
+  inputs: string[],
+  options: { keyDir: string; out: string; version?: string; env?: NodeJS.ProcessEnv },
+): Promise<CliResult> {
+  const { keyDir, out, version = '1.0.0', env } = options;
+  return runCliOk(
+    ['build', ...inputs, '--version', version, '--key', join(keyDir, 'kdeliver.key'), '-o', out],
+    env ? { env } : {},
+  );
+}

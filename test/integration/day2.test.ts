@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
 import { spawn } from 'node:child_process';
-import { CLI, runCli, runCliOk, runProgram } from '../helpers/cli.ts';
+import { CLI, runCli, buildSigned, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -84,22 +84,12 @@ async function build(name: string, version: string, resources: SpecResource[]): 
   const spec = join(work, `${name}.json`);
   await writeFile(spec, JSON.stringify({ resources }));
   const file = join(work, `${name}.tar.zst`);
-  await runCliOk(
-    [
-      'build',
-      '--spec',
-      `app=${spec}`,
-      '--name',
-      project,
-      '--version',
-      version,
-      '--key',
-      join(work, 'kdeliver.key'),
-      '-o',
-      file,
-    ],
-    { env: cliEnv() },
-  );
+  await buildSigned(['--spec', `app=${spec}`, '--name', project], {
+    keyDir: work,
+    out: file,
+    version,
+    env: cliEnv(),
+  });
   packages[name] = file;
 }
 

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { leaseName } from '../../src/state/lease-lock.ts';
 import { SYSTEM_NAMESPACE } from '../../src/state/system-namespace.ts';
-import { CLI, runCli, runCliOk, type CliResult } from '../helpers/cli.ts';
+import { CLI, runCli, buildSigned, runCliOk, type CliResult } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -105,20 +105,7 @@ class Case {
     // The spec file's name is the stack's.
     const specFile = join(this.dir, `${this.stack}.yaml`);
     await writeFile(specFile, stringify({ resources }));
-    await runCliOk(
-      [
-        'build',
-        '--spec',
-        specFile,
-        '--version',
-        '1.0.0',
-        '--key',
-        join(work, 'kdeliver.key'),
-        '-o',
-        this.pkg,
-      ],
-      { env: cliEnv() },
-    );
+    await buildSigned(['--spec', specFile], { keyDir: work, out: this.pkg, env: cliEnv() });
     return this;
   }
 

@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, runCliOk, runProgram, type CliResult } from '../helpers/cli.ts';
+import { CLI, buildSigned, runCliOk, runProgram, type CliResult } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { PrivateRegistry } from '../helpers/private-registry.ts';
-import { unique } from '../helpers/release.ts';
+import { deployment, namespace, unique } from '../helpers/release.ts';
 
 const env = () => inject('sandboxEnv');
 const source = (): RegistryTarget => ({
@@ -121,45 +121,16 @@ beforeAll(async () => {
   image = await makeImage({ os: 'linux', architecture: 'amd64' }, [LAYER_BYTES, LAYER_BYTES]);
   await pushImage(source(), `${prefix}/big`, '1', [image]);
 
-  const labels = { app: 'big' };
   // The spec file's name is the stack's: unique, since stack locks are site-wide.
   const specFile = join(work, `${ns}.yaml`);
-  await writeFile(
-    specFile,
-    stringify({
-      resources: [
-        {
-          id: `v1:Namespace:${ns}`,
-          type: 'Kubernetes',
-          attributes: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-        },
-        {
-          id: `apps/v1:Deployment:${ns}:big`,
-          type: 'Kubernetes',
-          attributes: {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            metadata: { namespace: ns, name: 'big' },
-            spec: {
-              replicas: 1,
-              selector: { matchLabels: labels },
-              template: {
-                metadata: { labels },
-                spec: { containers: [{ name: 'big', image: `${source().host}/${prefix}/big:1` }] },
-              },
-            },
-          },
-          dependsOn: [`v1:Namespace:${ns}`],
-        },
-      ],
-    }),
-  );
+  const resources = [
+    namespace(ns),
+    { ...deployment(ns, 'big', `${source().host}/${prefix}/big:1`), dependsOn: [`v1:Namespace:${ns}`] },
+  ];
+  await writeFile(specFile, stringify({ resources }));
   await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
   pkg = join(work, 'big.tar.zst');
-  await runCliOk(
-    ['build', '--spec', specFile, '--version', '1.0.0', '--key', join(work, 'kdeliver.key'), '-o', pkg],
-    { env: cliEnv() },
-  );
+  await buildSigned(['--spec', specFile], { keyDir: work, out: pkg, env: cliEnv() });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runCli, runCliOk, runProgram } from '../helpers/cli.ts';
+import { runCli, buildSigned, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type Blob, type Image, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -162,21 +162,7 @@ beforeAll(async () => {
   );
   await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv() });
   pkg = join(work, 'shop.tar.zst');
-  await runCliOk(
-    [
-      'build',
-      '--spec',
-      specFile,
-      '--version',
-      '1.0.0',
-      '--key',
-      join(work, 'kdeliver.key'),
-      '-o',
-      pkg,
-      '--json',
-    ],
-    { env: cliEnv() },
-  );
+  await buildSigned(['--spec', specFile, '--json'], { keyDir: work, out: pkg, env: cliEnv() });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeScaffold } from '../../src/kcl/project/scaffold.ts';
-import { CLI, runCliOk, runProgram } from '../helpers/cli.ts';
+import { CLI, buildSigned, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage, type RegistryTarget } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -64,9 +64,8 @@ beforeAll(async () => {
   await writeFile(join(work, 'config.json'), '{"auths":{}}');
   await runCliOk(['keys', 'generate', '--out', work], { env: cliEnv });
   pkg = join(work, 'shop.tar.zst');
-  await runCliOk(
+  await buildSigned(
     [
-      'build',
       join(work, 'konfig', 'shop', 'dev'),
       '-D',
       `image_registry=${source().host}/${prefix}`,
@@ -74,14 +73,8 @@ beforeAll(async () => {
       `env=${stackEnv}`,
       '--name',
       project,
-      '--version',
-      '1.0.0',
-      '--key',
-      join(work, 'kdeliver.key'),
-      '-o',
-      pkg,
     ],
-    { env: cliEnv },
+    { keyDir: work, out: pkg, env: cliEnv },
   );
 });
 

@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { SpecResource } from '../../src/runtimes/runtime.ts';
-import { runCli, runCliOk, runProgram } from '../helpers/cli.ts';
+import { runCli, buildSigned, runCliOk, runProgram } from '../helpers/cli.ts';
 import { kubectl, kubectlJson } from '../helpers/kubectl.ts';
 import { makeImage, pushImage } from '../helpers/oci-images.ts';
 import { unique } from '../helpers/release.ts';
@@ -117,22 +117,7 @@ beforeAll(async () => {
   const spec = join(work, 'app.json');
   await writeFile(spec, JSON.stringify({ resources }));
   const pkg = join(work, 'app.tar.zst');
-  await runCliOk(
-    [
-      'build',
-      '--spec',
-      `app=${spec}`,
-      '--name',
-      project,
-      '--version',
-      '1.0.0',
-      '--key',
-      join(work, 'kdeliver.key'),
-      '-o',
-      pkg,
-    ],
-    { env: cliEnv() },
-  );
+  await buildSigned(['--spec', `app=${spec}`, '--name', project], { keyDir: work, out: pkg, env: cliEnv() });
   const installed = await runCli(
     ['install', pkg, '--key', join(work, 'kdeliver.pub'), '-y', '--state', join(work, 'state.db'), '--json'],
     { env: cliEnv() },
