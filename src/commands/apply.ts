@@ -12,11 +12,14 @@ export default class Apply extends KdeliverCommand {
     'release and the in-cluster state copy are written at the end. Exits 7 when a resource failed: the',
     'release is recorded as failed, and running apply again resumes from what the cluster has; with --json the',
     'summary (counts, failures, skipped) is printed then too. A change to a field that cannot change in place',
-    'fails the plan unless the resource allows recreating it or --allow-recreate is given.',
+    'fails the plan unless the resource allows recreating it or --allow-recreate is given. With --no-wait a',
+    'resource counts as done (and its dependents start) once the API server accepted it, without waiting for',
+    'it to become healthy.',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> apply --spec shop.yaml --stack prod',
     '<%= config.bin %> apply --spec shop.yaml -y --concurrency 20',
+    '<%= config.bin %> apply --spec shop.yaml -y --no-wait',
   ];
   static override flags = {
     spec: specFlag,
@@ -27,6 +30,12 @@ export default class Apply extends KdeliverCommand {
     'force-conflicts': Flags.boolean({
       description: 'Take over fields that another field manager owns (server-side apply conflicts).',
       default: false,
+    }),
+    wait: Flags.boolean({
+      description:
+        'Wait until each resource is healthy before its dependents start and the release counts as succeeded.',
+      default: true,
+      allowNo: true,
     }),
     'allow-recreate': Flags.boolean({
       description:
@@ -57,6 +66,7 @@ export default class Apply extends KdeliverCommand {
       {
         forceConflicts: flags['force-conflicts'],
         allowRecreate: flags['allow-recreate'],
+        waitForHealth: flags.wait,
         signal: interruptSignal(),
       },
     );

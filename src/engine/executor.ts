@@ -21,7 +21,8 @@ const POLL_LADDER_MS = [100, 200, 500, 1_000];
 /** Progress of one resource, for the CLI to render. */
 export type ExecutionEvent =
   | { type: 'start'; id: string; action: PlanAction }
-  | { type: 'applied'; id: string }
+  /** `final`: the resource is done, its health is not waited for (`waitForHealth: false`). */
+  | { type: 'applied'; id: string; final: boolean }
   | { type: 'waiting'; id: string; message: string }
   | { type: 'healthy'; id: string }
   | { type: 'unchanged'; id: string }
@@ -43,6 +44,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Take over fields other managers own on every apply, not only on `adopt`. */
   forceConflicts?: boolean;
+  /**
+   * Wait until each applied resource is healthy before it counts as done and its dependents
+   * start (default). Without, a resource is done once the server accepted it.
+   */
+  waitForHealth?: boolean;
 }
 
 export interface StepOutcome {
@@ -194,10 +200,15 @@ class Execution {
       await this.#end(applyStep, { status: 'failed', error: failure.message });
       return { id, action, status: 'failed', applied, error: failure };
     }
+    if (this.#options.waitForHealth === false) {
+      await this.#end(applyStep, { status: 'succeeded', live });
+      this.#emit({ type: 'applied', id, final: true });
+      return { id, action, status: 'succeeded', applied, live };
+    }
     // The end of the apply and the begin of the wait go to the journal together (one write).
     const waitStep: JournalStep = { id, operation: 'wait', action, resource: applied };
     await Promise.all([this.#end(applyStep, { status: 'succeeded', live }), this.#begin(waitStep)]);
-    this.#emit({ type: 'applied', id });
+    this.#emit({ type: 'applied', id, final: false });
     slot.release();
     const waited = await this.#waitHealthy(runtime, applied, live, slot);
     if (waited.error) {

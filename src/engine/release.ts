@@ -165,6 +165,8 @@ async function planAgainst(
 
 export interface ApplyReleaseOptions {
   forceConflicts?: boolean;
+  /** See `ExecuteOptions.waitForHealth`; waits by default. */
+  waitForHealth?: boolean;
   /** Delete and create again every resource whose change touches immutable fields. */
   allowRecreate?: boolean;
   /** What the release records about its input: the package it came from and the site's variables. */
@@ -309,6 +311,7 @@ async function runRelease(
         onEvent,
         concurrency: target.concurrency,
         forceConflicts,
+        waitForHealth: options.waitForHealth,
         signal,
       }),
     );

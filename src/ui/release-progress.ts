@@ -80,7 +80,10 @@ function taskFor(
               task.output = label(id, action === 'delete' ? 'deleting' : 'applying');
               break;
             case 'applied':
-              task.output = label(id, 'waiting until healthy');
+              if (event.final) {
+                task.title = `${DONE[action]} ${id}`;
+                resolve();
+              } else task.output = label(id, 'waiting until healthy');
               break;
             case 'waiting':
               // Health polls repeat the same message; plain logs should show each change once.

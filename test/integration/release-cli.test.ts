@@ -315,6 +315,28 @@ describe('kdeliver preview, apply, destroy', () => {
     expect(unlocked.stderr).toContain('ops@other-host pid 4242');
   });
 
+  it('with --no-wait, records the release once the server accepted every resource, healthy or not', async () => {
+    const ns = unique('nowait');
+    const neverHealthy = k8s('v1', 'ConfigMap', ns, 'pending', {
+      body: { data: { a: 'b' } },
+      extensions: {
+        kdeliver: { timeout: '2s', health: { healthyWhen: [{ path: 'data.never', equals: 'x' }] } },
+      },
+    });
+    const after = configMap(ns, 'after', { mode: 'one' });
+    after.dependsOn = [neverHealthy.id];
+    const spec = await workspace.spec(ns, [namespace(ns), neverHealthy, after]);
+    const waited = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
+    expect(waited.code).toBe(7);
+    expect(waited.stderr).toContain('HEALTH_TIMEOUT');
+
+    const applied = await workspace.kdeliver(['apply', '--spec', spec, '-y', '--no-wait', '--json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ phase: 'succeeded' });
+    const live = await kubectlJson(['get', 'configmap', 'after', '-n', ns]);
+    expect(live.data.mode).toBe('one');
+  });
+
   it('pulls the in-cluster state copy into a new local file', async () => {
     const ns = unique('pull');
     const spec = await workspace.spec(ns, [namespace(ns), configMap(ns, 'settings', { mode: 'one' })]);

@@ -118,6 +118,28 @@ describe('execute', () => {
     expect(afterApplied).toBeGreaterThan(runtime.calls.lastIndexOf(webPolls[2] as (typeof webPolls)[number]));
   });
 
+  it('without waitForHealth, counts a resource done once applied and starts its dependents then', async () => {
+    const { runtime, journal, events, options } = setup({ waitForHealth: false });
+    const web = deployment('shop', 'web');
+    const after = configMap('shop', 'after', { dependsOn: [web.id] });
+    runtime.healthSequences.set(web.id, [{ state: 'progressing', message: '0/2 replicas ready' }]);
+    const result = await execute(creates([web, after]), options);
+    expect(result.succeeded).toBe(true);
+    expect(runtime.idsOf('health')).toEqual([]);
+    expect(runtime.idsOf('apply')).toEqual([web.id, after.id]);
+    expect(events.filter((event) => event.id === web.id)).toEqual([
+      { type: 'start', id: web.id, action: 'create' },
+      { type: 'applied', id: web.id, final: true },
+    ]);
+    expect(journal.entries.map((entry) => `${entry.event} ${entry.step.operation}`)).toEqual([
+      'begin apply',
+      'end apply',
+      'begin apply',
+      'end apply',
+    ]);
+    expect(result.outcomes.get(web.id)?.live).toBeDefined();
+  });
+
   it('judges health first on the object the apply returned, reading only to poll again', async () => {
     const { runtime, options } = setup();
     const web = deployment('shop', 'web');
