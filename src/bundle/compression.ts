@@ -223,7 +223,8 @@ async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
   async function* input(): AsyncGenerator<Buffer> {
     yield header;
     while (!(await raw.atEnd())) {
-      const chunk = await raw.readSome(64 * 1024, 'in the gzip stream');
+      // Copied: the decoder may still hold it when the file reader reuses its buffer.
+      const chunk = Buffer.from(await raw.readSome(64 * 1024, 'in the gzip stream'));
       fed += chunk.length;
       yield chunk;
     }
@@ -234,12 +235,18 @@ async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
   if (decoder.bytesWritten !== fed) throw trailingData('the gzip stream');
 }
 
+/** Copied: entry bodies outlive the file reader's buffers. */
 async function* rest(raw: ByteReader, first: Buffer): AsyncGenerator<Buffer> {
-  yield first;
-  while (!(await raw.atEnd())) yield await raw.readSome(64 * 1024, 'in the tar stream');
+  yield Buffer.from(first);
+  while (!(await raw.atEnd())) yield Buffer.from(await raw.readSome(64 * 1024, 'in the tar stream'));
 }
 
-/** The uncompressed tar stream, whichever of the three encodings the package uses. */
+/**
+ * The uncompressed tar stream, whichever of the three encodings the package uses. `raw`
+ * may reuse a chunk's memory once the chunk after it was read (see `readPackageFiles`):
+ * the zstd path copies every block into the decoder's pieces at once, the others copy
+ * what they pass on.
+ */
 export async function* decompress(raw: ByteReader): AsyncGenerator<Buffer> {
   const magic = await raw.read(4, 'at its very start');
   if (magic.equals(ZSTD_MAGIC)) yield* zstdFrames(raw);

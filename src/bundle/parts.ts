@@ -3,7 +3,6 @@
  * with a file size limit. Writers fill parts in order; readers see one continuous stream,
  * given the first part or the base name.
  */
-import { createReadStream } from 'node:fs';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { KdeliverError } from '../errors.ts';
@@ -50,10 +49,32 @@ export async function resolvePackageFiles(path: string): Promise<string[]> {
   return parts;
 }
 
-/** The bytes of all parts, one after the other. */
+/** Bytes read from a package file at a time. */
+const READ_SIZE = 256 * 1024;
+
+/**
+ * The bytes of all parts, one after the other, read into two buffers in turn: a chunk
+ * stays valid until the second `next()` after it, so a consumer that keeps bytes longer
+ * copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
+ * collection every few megabytes — over a gigabyte package, seconds of CPU per pass.
+ */
 export async function* readPackageFiles(files: string[]): AsyncGenerator<Buffer> {
-  for (const file of files)
-    yield* createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
+  const buffers = [Buffer.allocUnsafeSlow(READ_SIZE), Buffer.allocUnsafeSlow(READ_SIZE)];
+  let turn = 0;
+  for (const file of files) {
+    const handle = await open(file, 'r');
+    try {
+      for (;;) {
+        const buffer = buffers[turn]!;
+        turn = 1 - turn;
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /**
