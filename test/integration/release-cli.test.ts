@@ -28,6 +28,13 @@ afterAll(async () => {
   await rm(workspace.dir, { recursive: true, force: true });
 });
 
+/** A ConfigMap healthy only when a field appears that nothing sets: its wait times out. */
+const neverHealthy = (ns: string, name: string, timeout: string) =>
+  k8s('v1', 'ConfigMap', ns, name, {
+    body: { data: { a: 'b' } },
+    extensions: { kdeliver: { timeout, health: { healthyWhen: [{ path: 'data.never', equals: 'x' }] } } },
+  });
+
 const SECRET_ONE = 'first-Secret-value-9f1c';
 const SECRET_TWO = 'second-Secret-value-4e7a';
 
@@ -273,13 +280,8 @@ describe('kdeliver preview, apply, destroy', () => {
 
   it('refuses a second run on a locked stack with exit 8 naming the holder; unlock --force frees it', async () => {
     const ns = unique('lock');
-    // Healthy only when a field appears that nothing sets: the first run holds the lock until it times out.
-    const slow = k8s('v1', 'ConfigMap', ns, 'slow', {
-      body: { data: { a: 'b' } },
-      extensions: {
-        kdeliver: { timeout: '6s', health: { healthyWhen: [{ path: 'data.never', equals: 'x' }] } },
-      },
-    });
+    // The first run holds the lock until its wait times out.
+    const slow = neverHealthy(ns, 'slow', '6s');
     const spec = await workspace.spec(ns, [namespace(ns), slow]);
     const first = spawn(process.execPath, [CLI, 'apply', '--spec', spec, '-y', ...workspace.siteFlags], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -317,15 +319,10 @@ describe('kdeliver preview, apply, destroy', () => {
 
   it('with --no-wait, records the release once the server accepted every resource, healthy or not', async () => {
     const ns = unique('nowait');
-    const neverHealthy = k8s('v1', 'ConfigMap', ns, 'pending', {
-      body: { data: { a: 'b' } },
-      extensions: {
-        kdeliver: { timeout: '2s', health: { healthyWhen: [{ path: 'data.never', equals: 'x' }] } },
-      },
-    });
+    const pending = neverHealthy(ns, 'pending', '2s');
     const after = configMap(ns, 'after', { mode: 'one' });
-    after.dependsOn = [neverHealthy.id];
-    const spec = await workspace.spec(ns, [namespace(ns), neverHealthy, after]);
+    after.dependsOn = [pending.id];
+    const spec = await workspace.spec(ns, [namespace(ns), pending, after]);
     const waited = await workspace.kdeliver(['apply', '--spec', spec, '-y']);
     expect(waited.code).toBe(7);
     expect(waited.stderr).toContain('HEALTH_TIMEOUT');
