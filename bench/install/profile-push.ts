@@ -58,7 +58,7 @@ try {
     const summary = (await imagesPresent(fresh.images, client))
       ? presentSummary(fresh.images, checked.manifest, client.registry)
       : await pushImages(
-          { path, open, manifestBytes: checked.manifestBytes, manifest: checked.manifest },
+          { path, open, manifestBytes: checked.manifestBytes, manifest: checked.manifest, layout: checked },
           fresh,
           client,
           values.lanes === undefined ? {} : { lanes: Number(values.lanes) },

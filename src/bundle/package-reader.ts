@@ -7,7 +7,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { KdeliverError } from '../errors.ts';
 import { ByteReader } from './byte-reader.ts';
-import { decompress } from './compression.ts';
+import { decompress, type FrameStart } from './compression.ts';
 import {
   MANIFEST_ENTRY,
   MAX_MANIFEST_BYTES,
@@ -38,6 +38,8 @@ export interface PackageEntry {
   size: number;
   /** `sha256:<hex>`, as listed in the manifest. */
   digest: string;
+  /** Where its header starts in the tar stream (see `PackageSeek`). */
+  offset: number;
   /** The body; throws a verification error instead of yielding the last chunk if it does not match. */
   stream: AsyncIterable<Buffer>;
   /**
@@ -58,6 +60,8 @@ export interface OpenedPackage {
   manifestBytes: Buffer;
   /** The fingerprint of the key whose signature was checked; null when verification was skipped. */
   verifiedKey: string | null;
+  /** The zstd frames read so far (none for gzip or no compression). */
+  frames: FrameStart[];
   /**
    * Every listed entry, in order. An entry not read to its end is read (and checked) when
    * the next one is asked for; after the last one the end of the archive is checked.
@@ -170,6 +174,69 @@ function entryBody(tar: TarReader, expected: ManifestEntry) {
   return { read, stream, unchecked, skip };
 }
 
+/**
+ * The listed entries from `from` on, in order, each checked; `header` is the first one's,
+ * already read. After the last one, the end of the archive is checked.
+ */
+async function* listedEntries(
+  tar: TarReader,
+  tarBytes: ByteReader,
+  manifest: PackageManifest,
+  from: number,
+  header: TarEntryHeader | null,
+  headerOffset: number,
+): AsyncGenerator<PackageEntry> {
+  const listed = new Set(manifest.entries.map((entry) => entry.path));
+  let next = header;
+  let offset = headerOffset;
+  for (let i = from; i < manifest.entries.length; i++) {
+    const expected = manifest.entries[i]!;
+    if (i > from) {
+      offset = tarBytes.position;
+      next = await tar.next();
+    }
+    if (!next)
+      throw refused(
+        'PACKAGE_ENTRY_MISSING',
+        `entry ${expected.path} is listed in the manifest but missing from the package`,
+        FRESH_COPY,
+      );
+    if (next.name !== expected.path)
+      throw refused(
+        'PACKAGE_ENTRY_UNEXPECTED',
+        listed.has(next.name)
+          ? `entry ${next.name} appears where ${expected.path} is expected (out of order or duplicated)`
+          : `entry ${next.name} is not listed in the manifest`,
+        FRESH_COPY,
+      );
+    if (next.size !== expected.size)
+      throw refused(
+        'PACKAGE_ENTRY_SIZE_MISMATCH',
+        `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
+        FRESH_COPY,
+      );
+    const body = entryBody(tar, expected);
+    yield {
+      name: expected.path,
+      size: expected.size,
+      digest: `sha256:${expected.sha256}`,
+      offset,
+      stream: body.stream(),
+      unchecked: body.unchecked,
+      skip: body.skip,
+    };
+    while ((await body.read()) !== null);
+  }
+  const extra = from >= manifest.entries.length ? header : await tar.next();
+  if (extra)
+    throw refused(
+      'PACKAGE_ENTRY_UNEXPECTED',
+      `entry ${extra.name} is not listed in the manifest`,
+      FRESH_COPY,
+    );
+  await tar.finish();
+}
+
 export async function openPackage(path: string, options: OpenPackageOptions): Promise<OpenedPackage> {
   if (!options.publicKey && !options.insecureSkipVerify)
     throw new KdeliverError('usage', 'KEY_REQUIRED', 'a public key is needed to verify the package', {
@@ -177,15 +244,19 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
     });
   const files = await resolvePackageFiles(path);
   const raw = new ByteReader(readPackageFiles(files));
-  const tar = new TarReader(new ByteReader(decompress(raw)));
+  const frames: FrameStart[] = [];
+  const tarBytes = new ByteReader(decompress(raw, (start) => frames.push(start)));
+  const tar = new TarReader(tarBytes);
   try {
     const manifestBytes = await tar.readSmall(await expectEntry(tar, MANIFEST_ENTRY), MAX_MANIFEST_BYTES);
+    let headerOffset = tarBytes.position;
     let header = await tar.next();
     let parts: SignatureParts | null = null;
     if (header?.name === SIGNATURE_ENTRY) {
       const signature = await tar.readSmall(header, MAX_SIGNATURE_BYTES);
       const sigstoreBundle = await tar.readSmall(await expectEntry(tar, SIGSTORE_ENTRY), MAX_SIGSTORE_BYTES);
       parts = { signature, sigstoreBundle };
+      headerOffset = tarBytes.position;
       header = await tar.next();
     }
     const verifiedKey = await checkSignature(manifestBytes, parts, options);
@@ -202,62 +273,58 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
         `${MANIFEST_ENTRY} names signer ${manifest.signer.keyFingerprint}, but ${SIGNATURE_ENTRY} is missing`,
         FRESH_COPY,
       );
-    const firstHeader = header;
     let iterated = false;
-
     async function* entries(): AsyncGenerator<PackageEntry> {
       if (iterated) throw new Error('the entries of a package can be iterated only once');
       iterated = true;
       try {
-        const listed = new Set(manifest.entries.map((entry) => entry.path));
-        let next: TarEntryHeader | null = firstHeader;
-        for (const [i, expected] of manifest.entries.entries()) {
-          if (i > 0) next = await tar.next();
-          if (!next)
-            throw refused(
-              'PACKAGE_ENTRY_MISSING',
-              `entry ${expected.path} is listed in the manifest but missing from the package`,
-              FRESH_COPY,
-            );
-          if (next.name !== expected.path)
-            throw refused(
-              'PACKAGE_ENTRY_UNEXPECTED',
-              listed.has(next.name)
-                ? `entry ${next.name} appears where ${expected.path} is expected (out of order or duplicated)`
-                : `entry ${next.name} is not listed in the manifest`,
-              FRESH_COPY,
-            );
-          if (next.size !== expected.size)
-            throw refused(
-              'PACKAGE_ENTRY_SIZE_MISMATCH',
-              `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
-              FRESH_COPY,
-            );
-          const body = entryBody(tar, expected);
-          yield {
-            name: expected.path,
-            size: expected.size,
-            digest: `sha256:${expected.sha256}`,
-            stream: body.stream(),
-            unchecked: body.unchecked,
-            skip: body.skip,
-          };
-          while ((await body.read()) !== null);
-        }
-        const extra = manifest.entries.length === 0 ? firstHeader : await tar.next();
-        if (extra)
-          throw refused(
-            'PACKAGE_ENTRY_UNEXPECTED',
-            `entry ${extra.name} is not listed in the manifest`,
-            FRESH_COPY,
-          );
-        await tar.finish();
+        yield* listedEntries(tar, tarBytes, manifest, 0, header, headerOffset);
       } finally {
         await raw.close();
       }
     }
+    return { files, manifest, manifestBytes, verifiedKey, frames, entries, close: () => raw.close() };
+  } catch (error) {
+    await raw.close();
+    throw error;
+  }
+}
 
-    return { files, manifest, manifestBytes, verifiedKey, entries, close: () => raw.close() };
+/** Where to begin a pass over part of a package: see `openPackageAt`. */
+export interface PackageSeek {
+  /** The frame to start decoding at (from `OpenedPackage.frames`). */
+  frame: FrameStart;
+  /** The index in the manifest of the first entry wanted, and where its header is in the tar stream. */
+  entry: number;
+  entryOffset: number;
+}
+
+/**
+ * The entries of a package already verified, from one in the middle on: reading starts at
+ * a zstd frame before it instead of at the beginning. The signature is not read again, so
+ * `manifest` must be the verified one; every entry is still checked against it as it is
+ * read (header, size, digest, padding), so a package changed since is refused all the same.
+ */
+export async function openPackageAt(
+  path: string,
+  manifest: PackageManifest,
+  seek: PackageSeek,
+): Promise<AsyncGenerator<PackageEntry>> {
+  const raw = new ByteReader(readPackageFiles(await resolvePackageFiles(path), seek.frame.compressed));
+  try {
+    const tarBytes = new ByteReader(decompress(raw));
+    for (let skip = seek.entryOffset - seek.frame.uncompressed; skip > 0;) {
+      skip -= (await tarBytes.readSome(skip, 'before the entries to read')).length;
+    }
+    const tar = new TarReader(tarBytes);
+    const header = await tar.next();
+    return (async function* entries() {
+      try {
+        yield* listedEntries(tar, tarBytes, manifest, seek.entry, header, seek.entryOffset);
+      } finally {
+        await raw.close();
+      }
+    })();
   } catch (error) {
     await raw.close();
     throw error;

@@ -60,6 +60,8 @@ export interface WritePackageOptions {
   konfigStacks?: KonfigStackFiles[];
   images: ImageBlobSource;
   compression: Compression;
+  /** Tar bytes per zstd frame; tests that need several frames set it small. */
+  zstdFrameBytes?: number;
   /** Bytes per part; undefined writes one file. */
   splitSize?: number;
   /** Null writes an unsigned package, which every consumer refuses unless told to skip verification. */
@@ -307,7 +309,7 @@ export async function writePackage(output: string, options: WritePackageOptions)
   const written = { size: 0, hash: createHash('sha256') };
   try {
     files = await writePackageFiles(
-      measured(compress(options.compression, tarStream()), written),
+      measured(compress(options.compression, tarStream(), options.zstdFrameBytes), written),
       output,
       options.splitSize,
     );

@@ -53,24 +53,34 @@ export async function resolvePackageFiles(path: string): Promise<string[]> {
 const READ_SIZE = 256 * 1024;
 
 /**
- * The bytes of all parts, one after the other, read into two buffers in turn: a chunk
+ * The bytes of all parts, one after the other, from `offset` on, read into two buffers in turn: a chunk
  * stays valid until the second `next()` after it, so a consumer that keeps bytes longer
  * copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
  * collection every few megabytes — over a gigabyte package, seconds of CPU per pass.
  */
-export async function* readPackageFiles(files: string[]): AsyncGenerator<Buffer> {
+export async function* readPackageFiles(files: string[], offset = 0): AsyncGenerator<Buffer> {
   const buffers = [Buffer.allocUnsafeSlow(READ_SIZE), Buffer.allocUnsafeSlow(READ_SIZE)];
   let turn = 0;
+  let skip = offset; // bytes of the parts before `offset`
   for (const file of files) {
     const handle = await open(file, 'r');
     try {
-      for (;;) {
+      if (skip > 0) {
+        const { size } = await handle.stat();
+        if (skip >= size) {
+          skip -= size;
+          continue;
+        }
+      }
+      for (let position = skip; ;) {
         const buffer = buffers[turn]!;
         turn = 1 - turn;
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
         if (bytesRead === 0) break;
+        position += bytesRead;
         yield buffer.subarray(0, bytesRead);
       }
+      skip = 0;
     } finally {
       await handle.close();
     }

@@ -180,6 +180,7 @@ export async function prepareInstall(options: PrepareOptions, mode: OutputMode):
                 open: options.open,
                 manifestBytes: checked.manifestBytes,
                 manifest: checked.manifest,
+                layout: checked,
               },
               ctx.plan!,
               client,

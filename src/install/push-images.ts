@@ -12,19 +12,27 @@
  * blob no repository has is uploaded once and mounted into the other
  * repositories that need it; a blob some repository has is only mounted. Uploads run in
  * lanes: the blobs to upload, in package order, are cut into runs of about equal size,
- * and each lane reads the package from the start to the end of its run, skipping what
- * is not its own, so no lane reads further than it must. Image manifests and indexes,
+ * and each lane reads the package from the zstd frame before its run (or from the start)
+ * to the end of its run, skipping what is not its own, so no lane reads further than it
+ * must. Image manifests and indexes,
  * which the verification pass kept in memory, are put last: children by digest, roots
  * under their tags.
  */
 import pLimit from 'p-limit';
 import { KdeliverError } from '../errors.ts';
 import { BLOBS_DIR, type PackageManifest } from '../bundle/format.ts';
-import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
+import {
+  openPackage,
+  openPackageAt,
+  type OpenPackageOptions,
+  type PackageEntry,
+  type PackageSeek,
+} from '../bundle/package-reader.ts';
 import { skipBytes } from '../bundle/oci/chunks.ts';
 import { isIndexMediaType, type Descriptor } from '../bundle/oci/media-types.ts';
 import type { RegistryClient } from '../bundle/oci/registry-client.ts';
 import type { ImageTarget, PushPlan } from './push-plan.ts';
+import type { CheckedPackage } from './read-package.ts';
 
 export interface PushedImage {
   reference: string;
@@ -51,6 +59,8 @@ export interface PushSource {
   /** The signed manifest as verified: every pass checks it reads the same package. */
   manifestBytes: Buffer;
   manifest: PackageManifest;
+  /** What the verification pass learnt about where things are, so a lane can begin in the middle. */
+  layout?: Pick<CheckedPackage, 'frames' | 'entryOffsets'>;
 }
 
 /** Registry requests at once while finding out what the site already has, and for manifests. */
@@ -112,9 +122,27 @@ async function reopen(source: PushSource): Promise<AsyncGenerator<PackageEntry>>
   return opened.entries();
 }
 
+/**
+ * Where to begin reading for the entry `name`: the last zstd frame that starts before its
+ * header, when there is one after the start of the package.
+ */
+function seekTo(source: PushSource, name: string): PackageSeek | undefined {
+  const entryOffset = source.layout?.entryOffsets.get(name);
+  if (entryOffset === undefined) return undefined;
+  const frame = source.layout!.frames.findLast((start) => start.uncompressed <= entryOffset);
+  if (!frame || frame.uncompressed === 0) return undefined;
+  return { frame, entry: source.manifest.entries.findIndex((entry) => entry.path === name), entryOffset };
+}
+
+/** A pass over the package's entries that reaches `name` soon: from a frame near it, else from the start. */
+async function passTo(source: PushSource, name: string): Promise<AsyncGenerator<PackageEntry>> {
+  const seek = seekTo(source, name);
+  return seek ? openPackageAt(source.path, source.manifest, seek) : reopen(source);
+}
+
 /** The body of one entry from `offset` on, read from a fresh pass over the package (to resume an upload). */
 async function* entryFrom(source: PushSource, name: string, offset: number): AsyncGenerator<Buffer> {
-  for await (const entry of await reopen(source)) {
+  for await (const entry of await passTo(source, name)) {
     if (entry.name !== name) {
       await entry.skip();
       continue;
@@ -234,7 +262,7 @@ export async function pushImages(
     });
   async function pushLane(lane: Upload[]): Promise<void> {
     const mine = new Map(lane.map((upload) => [upload.name, upload]));
-    for await (const entry of await reopen(source)) {
+    for await (const entry of await passTo(source, lane[0]!.name)) {
       if (failed) return;
       signal?.throwIfAborted();
       const upload = mine.get(entry.name);

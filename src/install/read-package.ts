@@ -21,6 +21,7 @@ import {
   type KonfigManifestStack,
   type PackageManifest,
 } from '../bundle/format.ts';
+import type { FrameStart } from '../bundle/compression.ts';
 import { openPackage, type OpenPackageOptions, type PackageEntry } from '../bundle/package-reader.ts';
 
 /** Manifests and indexes are at most this big (the distribution specification's limit). */
@@ -55,6 +56,9 @@ export interface CheckedPackage {
   bytes: number;
   /** The image entries were not read: the site registry has every image (see CheckOptions.imagesOnSite). */
   imagesOnSite: boolean;
+  /** Where the zstd frames start, and every entry's header: lets a later pass begin in the middle. */
+  frames: FrameStart[];
+  entryOffsets: Map<string, number>;
 }
 
 export interface CheckOptions {
@@ -105,6 +109,7 @@ export async function checkPackage(
     opened.manifest.stacks.filter(isKonfigStack).map((stack) => [stack.name, new Map<string, string>()]),
   );
   const documents = new Map<string, Buffer>();
+  const entryOffsets = new Map<string, number>();
   let bytes = 0;
   let skippedImages = false;
   for await (const entry of opened.entries()) {
@@ -115,6 +120,7 @@ export async function checkPackage(
       imagesOnSite = undefined; // asked once
     }
     bytes += entry.size;
+    entryOffsets.set(entry.name, entry.offset);
     const source = sourceOfEntry(entry.name);
     if (entry.name.startsWith(SPECS_DIR)) {
       specs.push({
@@ -142,5 +148,7 @@ export async function checkPackage(
     documents,
     bytes,
     imagesOnSite: skippedImages,
+    frames: opened.frames,
+    entryOffsets,
   };
 }

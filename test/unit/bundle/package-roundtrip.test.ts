@@ -8,7 +8,7 @@ import { MessageSignatureBundleBuilder } from '@sigstore/sign';
 import { describe, expect, it } from 'vitest';
 import { COMPRESSIONS } from '../../../src/bundle/compression.ts';
 import { keyFingerprint, loadPublicKey } from '../../../src/bundle/keys.ts';
-import { openPackage } from '../../../src/bundle/package-reader.ts';
+import { openPackage, openPackageAt } from '../../../src/bundle/package-reader.ts';
 import { writePackage } from '../../../src/bundle/package-writer.ts';
 import { verifySigstoreBundle } from '../../../src/bundle/sigstore.ts';
 import { verifyPackage } from '../../../src/bundle/verify.ts';
@@ -223,6 +223,53 @@ describe('package writer and reader', () => {
     // Writing again unsplit removes the old parts, so readers cannot mix builds.
     await writePackage(output, packageOptions(images, signer));
     expect((await readdir(dir)).filter((name) => name.startsWith('shop.tar.zst'))).toEqual(['shop.tar.zst']);
+  });
+
+  it('starts a zstd frame every zstdFrameBytes of tar; a pass can begin at a frame before any entry, also across parts', async () => {
+    const dir = await tempDir();
+    const { signer, publicKeyPath } = await makeSigner(dir);
+    const publicKey = await loadPublicKey(publicKeyPath);
+    const images = await sampleImages(200_000);
+    const output = join(dir, 'shop.tar.zst');
+    const options = packageOptions(images, signer, { zstdFrameBytes: 64 * 1024, splitSize: 100_000 });
+    const written = await writePackage(output, options);
+    const single = await writePackage(join(dir, 'single.tar.zst'), packageOptions(images, signer));
+
+    const { opened, entries } = await readAll(output, { publicKey });
+    const [one] = [(await readAll(single.files[0]!, { publicKey })).opened];
+    expect(one.frames).toEqual([{ compressed: 0, uncompressed: 0 }]);
+    expect(opened.frames.length).toBeGreaterThan(10);
+    expect(opened.frames.every((frame, i) => frame.uncompressed === i * 64 * 1024)).toBe(true);
+    expect(entries).toEqual((await readAll(single.files[0]!, { publicKey })).entries);
+
+    // Where each entry's header is, from a second full pass.
+    const offsets = new Map<string, number>();
+    for await (const entry of (await openPackage(output, { publicKey })).entries())
+      offsets.set(entry.name, entry.offset);
+    const names = written.manifest.entries.map((entry) => entry.path);
+    const later = names.filter((name) => offsets.get(name)! >= 2 * 64 * 1024);
+    expect(later.length).toBeGreaterThan(1);
+    for (const name of [later[0]!, later.at(-1)!]) {
+      const entryOffset = offsets.get(name)!;
+      const frame = opened.frames.findLast((start) => start.uncompressed <= entryOffset)!;
+      expect(frame.uncompressed).toBeGreaterThan(0);
+      const rest = new Map<string, Buffer>();
+      const seek = { frame, entry: names.indexOf(name), entryOffset };
+      for await (const entry of await openPackageAt(output, written.manifest, seek)) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry.stream) chunks.push(chunk);
+        rest.set(entry.name, Buffer.concat(chunks));
+      }
+      expect([...rest.keys()]).toEqual(names.slice(names.indexOf(name)));
+      for (const [entry, body] of rest) expect(body.equals(entries.get(entry)!), entry).toBe(true);
+      // An offset that is not the entry's header is refused, not misread.
+      const wrong = { ...seek, entryOffset: entryOffset + 512 };
+      await expect(
+        (async () => {
+          for await (const entry of await openPackageAt(output, written.manifest, wrong)) await entry.skip();
+        })(),
+      ).rejects.toMatchObject({ kind: 'verification', code: 'PACKAGE_ENTRY_HEADER_INVALID' });
+    }
   });
 
   it('refuses a blob whose body does not match its descriptor, and leaves no file behind', async () => {
