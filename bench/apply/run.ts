@@ -5,7 +5,9 @@
  * Each side is measured doing the same work both ways: `kdeliver apply --no-wait` against
  * plain `kubectl apply` (done once the server accepted every object), and `kdeliver apply`,
  * which waits until every Deployment is Available, against `kubectl apply` followed by
- * `kubectl wait --for=condition=Available` on its Deployments. Services are headless: the
+ * `kubectl wait --for=condition=Available` on its Deployments. After a create that does not
+ * wait, the script waits (untimed) for that set's rollouts, so that the next tool starts on
+ * a settled cluster. Services are headless: the
  * sandbox's Service IP range holds only about 250 addresses.
  *
  *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--kdeliver sea]
@@ -129,20 +131,30 @@ try {
     const items = generate(prefix, resourceCount).map((resource) => resource.attributes);
     await writeFile(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     const apply = ['apply', '--server-side', '--field-manager', 'bench', '-f', manifest];
-    const waitArgs = [
-      'wait',
-      '--for=condition=Available',
-      'deployment',
-      '-A',
-      '-l',
-      `${SET_LABEL}=${prefix}`,
-    ];
     return async () => {
       const started = performance.now();
       await run(kubectl, apply, kubectlEnv);
-      if (wait) await run(kubectl, [...waitArgs, '--timeout', '600s'], kubectlEnv);
+      if (wait) await rolledOut(prefix);
       return (performance.now() - started) / 1000;
     };
+  }
+
+  /** Until every Deployment of the set is Available. */
+  async function rolledOut(prefix: string): Promise<void> {
+    await run(
+      kubectl,
+      [
+        'wait',
+        '--for=condition=Available',
+        'deployment',
+        '-A',
+        '-l',
+        `${SET_LABEL}=${prefix}`,
+        '--timeout',
+        '600s',
+      ],
+      kubectlEnv,
+    );
   }
 
   /** `kdeliver apply` of one set into its own stack and state file; with `wait`, until healthy. */
@@ -191,21 +203,37 @@ try {
       runnerNames.flatMap((name) =>
         [true, false].map(async (wait) => ({
           label: `kdeliver ${name}${wait ? '' : ' --no-wait'}`,
+          prefix: `kd${name}${wait ? 'w' : 'n'}-${suffix}`,
+          wait,
           apply: await kdeliverSet(`kd${name}${wait ? 'w' : 'n'}-${suffix}`, name as RunnerName, wait),
         })),
       ),
     );
     const columns = [
       ...kdeliverColumns,
-      { label: 'kubectl', apply: await kubectlSet(`kc-${suffix}`, false) },
-      { label: 'kubectl+wait', apply: await kubectlSet(`kw-${suffix}`, true) },
+      {
+        label: 'kubectl',
+        prefix: `kc-${suffix}`,
+        wait: false,
+        apply: await kubectlSet(`kc-${suffix}`, false),
+      },
+      {
+        label: 'kubectl+wait',
+        prefix: `kw-${suffix}`,
+        wait: true,
+        apply: await kubectlSet(`kw-${suffix}`, true),
+      },
     ];
     process.stderr.write(
       `Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each of ${columns.map((c) => c.label).join(', ')}…\n`,
     );
     // One tool after another, creating first and then re-applying, so that load spreads over all.
     const create: number[] = [];
-    for (const column of columns) create.push(await column.apply());
+    for (const column of columns) {
+      create.push(await column.apply());
+      // Untimed: the next tool starts on a settled cluster, not beside this one's rollouts.
+      if (!column.wait) await rolledOut(column.prefix);
+    }
     const noChange: number[] = [];
     for (const column of columns) noChange.push(await column.apply());
 
