@@ -19,6 +19,8 @@ import { unique } from '../helpers/release.ts';
 import { makeSigner, packageOptions, sampleImages } from '../unit/bundle/fixtures.ts';
 
 const env = () => inject('sandboxEnv');
+const certDir = () => env().KDELIVER_REGISTRY_CA!.slice(0, env().KDELIVER_REGISTRY_CA!.lastIndexOf('/'));
+const creds = () => `${env().KDELIVER_REGISTRY_USER}:${env().KDELIVER_REGISTRY_PASSWORD}`;
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kdeliver-push-frames-'));
@@ -76,9 +78,9 @@ describe('push from a package of many zstd frames', () => {
         'inspect',
         '--raw',
         '--cert-dir',
-        env().KDELIVER_REGISTRY_CA!.slice(0, env().KDELIVER_REGISTRY_CA!.lastIndexOf('/')),
+        certDir(),
         '--creds',
-        `${env().KDELIVER_REGISTRY_USER}:${env().KDELIVER_REGISTRY_PASSWORD}`,
+        creds(),
         `docker://${env().KDELIVER_REGISTRY}/${image.repository}@${image.digest}`,
       ]);
       expect(result.code, result.stderr).toBe(0);
@@ -88,9 +90,9 @@ describe('push from a package of many zstd frames', () => {
     const layerCheck = await runProgram('skopeo', [
       'copy',
       '--src-cert-dir',
-      env().KDELIVER_REGISTRY_CA!.slice(0, env().KDELIVER_REGISTRY_CA!.lastIndexOf('/')),
+      certDir(),
       '--src-creds',
-      `${env().KDELIVER_REGISTRY_USER}:${env().KDELIVER_REGISTRY_PASSWORD}`,
+      creds(),
       '--all',
       `docker://${env().KDELIVER_REGISTRY}/${moved.images[1]!.repository}@${moved.images[1]!.digest}`,
       `oci:${join(work, 'copy')}:x`,
