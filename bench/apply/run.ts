@@ -7,8 +7,8 @@
  * which waits until every Deployment is Available, against `kubectl apply` followed by
  * `kubectl wait --for=condition=Available` on its Deployments. After a create that does not
  * wait, the script waits (untimed) for that set's rollouts, so that the next tool starts on
- * a settled cluster. Services are headless: the
- * sandbox's Service IP range holds only about 250 addresses.
+ * a settled cluster. Services are headless: the sandbox's Service IP range holds only about
+ * 250 addresses.
  *
  *   node bench/apply/run.ts [--resources 1000] [--concurrency 50] [--kdeliver sea]
  *                           [--keep] [--cpu-prof DIR]
@@ -201,28 +201,23 @@ try {
     // Per runner: with health waits, then without; the two kubectl baselines last.
     const kdeliverColumns = await Promise.all(
       runnerNames.flatMap((name) =>
-        [true, false].map(async (wait) => ({
-          label: `kdeliver ${name}${wait ? '' : ' --no-wait'}`,
-          prefix: `kd${name}${wait ? 'w' : 'n'}-${suffix}`,
-          wait,
-          apply: await kdeliverSet(`kd${name}${wait ? 'w' : 'n'}-${suffix}`, name as RunnerName, wait),
-        })),
+        [true, false].map(async (wait) => {
+          const prefix = `kd${name}${wait ? 'w' : 'n'}-${suffix}`;
+          const label = `kdeliver ${name}${wait ? '' : ' --no-wait'}`;
+          return { label, prefix, wait, apply: await kdeliverSet(prefix, name as RunnerName, wait) };
+        }),
       ),
     );
+    const kubectlColumn = async (label: string, prefix: string, wait: boolean) => ({
+      label,
+      prefix,
+      wait,
+      apply: await kubectlSet(prefix, wait),
+    });
     const columns = [
       ...kdeliverColumns,
-      {
-        label: 'kubectl',
-        prefix: `kc-${suffix}`,
-        wait: false,
-        apply: await kubectlSet(`kc-${suffix}`, false),
-      },
-      {
-        label: 'kubectl+wait',
-        prefix: `kw-${suffix}`,
-        wait: true,
-        apply: await kubectlSet(`kw-${suffix}`, true),
-      },
+      await kubectlColumn('kubectl', `kc-${suffix}`, false),
+      await kubectlColumn('kubectl+wait', `kw-${suffix}`, true),
     ];
     process.stderr.write(
       `Applying ${resourceCount} resources (+${NAMESPACES} namespaces) with each of ${columns.map((c) => c.label).join(', ')}…\n`,

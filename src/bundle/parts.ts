@@ -53,9 +53,9 @@ export async function resolvePackageFiles(path: string): Promise<string[]> {
 const READ_SIZE = 256 * 1024;
 
 /**
- * The bytes of all parts, one after the other, from `offset` on, read into two buffers in turn: a chunk
- * stays valid until the second `next()` after it, so a consumer that keeps bytes longer
- * copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
+ * The bytes of all parts, one after the other, from `offset` on, read into two buffers in
+ * turn: a chunk stays valid until the second `next()` after it, so a consumer that keeps
+ * bytes longer copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
  * collection every few megabytes — over a gigabyte package, seconds of CPU per pass.
  */
 export async function* readPackageFiles(files: string[], offset = 0): AsyncGenerator<Buffer> {

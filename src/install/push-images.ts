@@ -14,9 +14,8 @@
  * lanes: the blobs to upload, in package order, are cut into runs of about equal size,
  * and each lane reads the package from the zstd frame before its run (or from the start)
  * to the end of its run, skipping what is not its own, so no lane reads further than it
- * must. Image manifests and indexes,
- * which the verification pass kept in memory, are put last: children by digest, roots
- * under their tags.
+ * must. Image manifests and indexes, which the verification pass kept in memory, are put
+ * last: children by digest, roots under their tags.
  */
 import pLimit from 'p-limit';
 import { KdeliverError } from '../errors.ts';
@@ -56,7 +55,10 @@ export interface PushSummary {
 export interface PushSource {
   path: string;
   open: OpenPackageOptions;
-  /** The signed manifest as verified: every pass checks it reads the same package. */
+  /**
+   * The signed manifest as verified: a pass from the start checks it reads the same package;
+   * a pass from a later frame checks each entry against `manifest`.
+   */
   manifestBytes: Buffer;
   manifest: PackageManifest;
   /** What the verification pass learnt about where things are, so a lane can begin in the middle. */
@@ -126,12 +128,12 @@ async function reopen(source: PushSource): Promise<AsyncGenerator<PackageEntry>>
  * Where to begin reading for the entry `name`: the last zstd frame that starts before its
  * header, when there is one after the start of the package.
  */
-function seekTo(source: PushSource, name: string): PackageSeek | undefined {
-  const entryOffset = source.layout?.entryOffsets.get(name);
-  if (entryOffset === undefined) return undefined;
-  const frame = source.layout!.frames.findLast((start) => start.uncompressed <= entryOffset);
+function seekTo({ layout, manifest }: PushSource, name: string): PackageSeek | undefined {
+  const entryOffset = layout?.entryOffsets.get(name);
+  if (!layout || entryOffset === undefined) return undefined;
+  const frame = layout.frames.findLast((start) => start.uncompressed <= entryOffset);
   if (!frame || frame.uncompressed === 0) return undefined;
-  return { frame, entry: source.manifest.entries.findIndex((entry) => entry.path === name), entryOffset };
+  return { frame, entry: manifest.entries.findIndex((entry) => entry.path === name), entryOffset };
 }
 
 /** A pass over the package's entries that reaches `name` soon: from a frame near it, else from the start. */
