@@ -19,6 +19,13 @@ const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const ZSTD_WINDOW_LOG = 23;
 const ZSTD_WINDOW_DESCRIPTOR = (ZSTD_WINDOW_LOG - 10) << 3;
 const ZSTD_MAX_BLOCK = 128 * 1024;
+/**
+ * A stored frame's header: content size in 8 bytes, a window descriptor, no checksum (the
+ * entries' digests cover the content), no dictionary; its window of 128 KiB is the block size.
+ */
+const STORED_DESCRIPTOR = 0xc0;
+const STORED_WINDOW_DESCRIPTOR = (17 - 10) << 3;
+const STORED_HEADER_BYTES = ZSTD_MAGIC.length + 2 + 8;
 /** Compressed output in large buffers: fewer writes downstream (the bytes are the same at any size). */
 const OUTPUT_CHUNK_SIZE = 1024 * 1024;
 /** What a compressor is fed per write (a thread-pool job each). */
@@ -166,39 +173,109 @@ async function* runsOf(source: AsyncIterable<Buffer>, size: number): AsyncGenera
   }
 }
 
-/** zstd frames of `frameBytes` of tar each, every one with the same canonical parameters. */
-async function* zstdEncode(tar: AsyncIterable<Buffer>, frameBytes: number): AsyncGenerator<Buffer> {
-  for await (const frame of runsOf(tar, frameBytes))
-    yield* throughInPieces(
-      frame,
-      createZstdCompress({
-        chunkSize: OUTPUT_CHUNK_SIZE,
-        params: {
-          [constants.ZSTD_c_compressionLevel]: 3,
-          [constants.ZSTD_c_checksumFlag]: 1,
-          [constants.ZSTD_c_windowLog]: ZSTD_WINDOW_LOG,
-        },
-      }),
-      INPUT_PIECE_SIZE,
-    );
+/**
+ * A stretch of the tar stream. `storedSize` marks bytes that are compressed already (image
+ * layers, with their tar header and padding): zstd keeps such a section as a frame of raw
+ * blocks of its own, which a reader passes on without a decoder. The other encodings treat
+ * every section alike.
+ */
+export interface TarSection {
+  chunks: AsyncIterable<Buffer>;
+  storedSize?: number;
+}
+
+async function* allChunks(sections: AsyncIterable<TarSection>): AsyncGenerator<Buffer> {
+  for await (const section of sections) yield* section.chunks;
+}
+
+/** One zstd frame of `tar` with the canonical compression parameters. */
+function compressedFrame(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  return throughInPieces(
+    tar,
+    createZstdCompress({
+      chunkSize: OUTPUT_CHUNK_SIZE,
+      params: {
+        [constants.ZSTD_c_compressionLevel]: 3,
+        [constants.ZSTD_c_checksumFlag]: 1,
+        [constants.ZSTD_c_windowLog]: ZSTD_WINDOW_LOG,
+      },
+    }),
+    INPUT_PIECE_SIZE,
+  );
+}
+
+/** `size` bytes as a stored frame: canonical header, then full raw blocks and a shorter last one. */
+async function* storedFrame(chunks: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  const header = Buffer.alloc(STORED_HEADER_BYTES);
+  ZSTD_MAGIC.copy(header);
+  header[4] = STORED_DESCRIPTOR;
+  header[5] = STORED_WINDOW_DESCRIPTOR;
+  header.writeBigUInt64LE(BigInt(size), 6);
+  let pieces: Buffer[] = [header];
+  let pending = header.length;
+  let left = size;
+  const blockHeader = (length: number, last: boolean) => {
+    const bytes = Buffer.alloc(3);
+    bytes.writeUIntLE((length << 3) | (last ? 1 : 0), 0, 3);
+    return bytes;
+  };
+  for await (const block of fixedSizeChunks(chunks, ZSTD_MAX_BLOCK)) {
+    left -= block.length;
+    if (left < 0) break;
+    pieces.push(blockHeader(block.length, left === 0), block);
+    pending += 3 + block.length;
+    if (pending < OUTPUT_CHUNK_SIZE) continue;
+    yield Buffer.concat(pieces, pending);
+    pieces = [];
+    pending = 0;
+  }
+  if (left !== 0) throw new Error(`a stored section of ${size} bytes had ${size - left}`);
+  if (size === 0) pieces.push(blockHeader(0, true));
+  yield Buffer.concat(pieces);
+}
+
+/**
+ * zstd frames: each stored section one frame, and the sections between them cut into
+ * frames of `frameBytes` of tar, every one with the same canonical parameters.
+ */
+async function* zstdEncode(sections: AsyncIterable<TarSection>, frameBytes: number): AsyncGenerator<Buffer> {
+  const iterator = sections[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  async function* untilStored(): AsyncGenerator<Buffer> {
+    for (; !next.done && next.value.storedSize === undefined; next = await iterator.next())
+      yield* next.value.chunks;
+  }
+  while (!next.done) {
+    const { chunks, storedSize } = next.value;
+    if (storedSize === undefined) {
+      for await (const frame of runsOf(untilStored(), frameBytes)) yield* compressedFrame(frame);
+      continue;
+    }
+    yield* storedFrame(chunks, storedSize);
+    next = await iterator.next();
+  }
 }
 
 /** The compressed form of a tar stream; `zstdFrameBytes` is for tests that need several frames. */
 export function compress(
   compression: Compression,
-  tar: AsyncIterable<Buffer>,
+  sections: AsyncIterable<TarSection>,
   zstdFrameBytes = ZSTD_FRAME_BYTES,
 ): AsyncIterable<Buffer> {
   switch (compression) {
     case 'zstd':
-      return zstdEncode(tar, zstdFrameBytes);
+      return zstdEncode(sections, zstdFrameBytes);
     case 'gzip':
       return canonicalGzipHeader(
-        throughInPieces(tar, createGzip({ level: 6, chunkSize: OUTPUT_CHUNK_SIZE }), INPUT_PIECE_SIZE),
+        throughInPieces(
+          allChunks(sections),
+          createGzip({ level: 6, chunkSize: OUTPUT_CHUNK_SIZE }),
+          INPUT_PIECE_SIZE,
+        ),
       );
     case 'none':
       // The file is written one syscall per chunk.
-      return fixedSizeChunks(tar, INPUT_PIECE_SIZE);
+      return fixedSizeChunks(allChunks(sections), INPUT_PIECE_SIZE);
   }
 }
 
@@ -211,10 +288,9 @@ async function* decode(output: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   }
 }
 
-/** The raw bytes of one zstd frame whose magic was already read, checking its structure. */
-async function* zstdFrame(raw: ByteReader, frame: number): AsyncGenerator<Buffer> {
+/** The raw bytes of one compressed zstd frame whose magic and descriptor were already read, checking its structure. */
+async function* zstdFrame(raw: ByteReader, frame: number, descriptor: number): AsyncGenerator<Buffer> {
   const where = `in zstd frame ${frame}`;
-  const descriptor = (await raw.read(1, where))[0]!;
   const contentSizeBytes = [0, 2, 4, 8][descriptor >> 6]!;
   const singleSegment = (descriptor & 0x20) !== 0;
   // Unused and reserved bits clear, content checksum on, no dictionary.
@@ -255,18 +331,54 @@ export interface FrameStart {
   uncompressed: number;
 }
 
-/** Decodes every zstd frame up to the end of the input, one decoder per frame. */
+/**
+ * The content of a stored frame whose magic and descriptor were already read: raw blocks
+ * only, each copied out of the file buffers (which the reader reuses) as it comes.
+ */
+async function* storedContent(raw: ByteReader, frame: number): AsyncGenerator<Buffer> {
+  const where = `in zstd frame ${frame}`;
+  if ((await raw.read(1, where))[0] !== STORED_WINDOW_DESCRIPTOR)
+    throw compressionError(`zstd frame ${frame} has a non-canonical window size`);
+  const size = (await raw.read(8, where)).readBigUInt64LE();
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw compressionError(`zstd frame ${frame} is too large`);
+  for (let left = Number(size), last = false; !last;) {
+    const value = (await raw.read(3, where)).readUIntLE(0, 3);
+    const length = value >> 3;
+    last = (value & 1) === 1;
+    // Raw blocks, all full but the last, which holds exactly what is left.
+    if ((value & 6) !== 0 || length !== Math.min(left, ZSTD_MAX_BLOCK) || last !== (length === left))
+      throw compressionError(`zstd frame ${frame} has a non-canonical block`);
+    left -= length;
+    if (length === 0) continue;
+    const block = Buffer.allocUnsafe(length);
+    for (let filled = 0; filled < length;)
+      filled += (await raw.readSome(length - filled, where)).copy(block, filled);
+    yield block;
+  }
+}
+
+/** The content of one frame whose magic was already read: stored frames as they are, the others decoded. */
+async function* frameContent(raw: ByteReader, frame: number): AsyncGenerator<Buffer> {
+  const descriptor = (await raw.read(1, `in zstd frame ${frame}`))[0]!;
+  if (descriptor === STORED_DESCRIPTOR) {
+    yield* storedContent(raw, frame);
+    return;
+  }
+  yield* decode(
+    throughInPieces(
+      zstdFrame(raw, frame, descriptor),
+      createZstdDecompress({ chunkSize: DECODE_CHUNK_SIZE }),
+      DECODE_CHUNK_SIZE,
+    ),
+  );
+}
+
+/** Every zstd frame up to the end of the input, each compressed one with a decoder of its own. */
 async function* zstdFrames(raw: ByteReader, onFrame?: (start: FrameStart) => void): AsyncGenerator<Buffer> {
   let uncompressed = 0;
   for (let frame = 1; ; frame++) {
     onFrame?.({ compressed: raw.position - ZSTD_MAGIC.length, uncompressed });
-    for await (const chunk of decode(
-      throughInPieces(
-        zstdFrame(raw, frame),
-        createZstdDecompress({ chunkSize: DECODE_CHUNK_SIZE }),
-        DECODE_CHUNK_SIZE,
-      ),
-    )) {
+    for await (const chunk of frameContent(raw, frame)) {
       uncompressed += chunk.length;
       yield chunk;
     }

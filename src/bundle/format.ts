@@ -12,14 +12,19 @@ import type { Platform } from './blob-source.ts';
  * version that has what it uses, so packages without Konfig stacks stay readable by
  * kdeliver versions that know only version 1.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /**
  * The version that added Konfig stacks (`sources/` entries and stack `project`, `path`,
  * `variables`, `options`) and `requires`, which a reader that does not know it must not
  * ignore.
  */
 export const KONFIG_FORMAT_VERSION = 2;
-export type FormatVersion = 1 | 2;
+/**
+ * The version that added stored zstd frames (compressed layers kept as raw blocks), which
+ * an older reader refuses as damaged compression: this version tells it to update instead.
+ */
+export const STORED_FRAMES_FORMAT_VERSION = 3;
+export type FormatVersion = 1 | 2 | 3;
 
 export const MANIFEST_ENTRY = 'kdeliver.json';
 export const SIGNATURE_ENTRY = 'kdeliver.json.sig';

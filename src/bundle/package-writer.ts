@@ -9,12 +9,14 @@ import { KdeliverError, messageOf } from '../errors.ts';
 import { createCatalog, type CatalogStack } from '../state/catalog.ts';
 import { KDELIVER_VERSION } from '../version.ts';
 import type { ImageBlobSource, PackageBlob, PackageImage } from './blob-source.ts';
-import { compress, type Compression } from './compression.ts';
+import { compress, type Compression, type TarSection } from './compression.ts';
 import {
   blobEntryName,
   CATALOG_ENTRY,
   isSafeEntryName,
   KONFIG_FORMAT_VERSION,
+  STORED_FRAMES_FORMAT_VERSION,
+  type FormatVersion,
   LAYOUT_INDEX_ENTRY,
   LAYOUT_MARKER_ENTRY,
   MANIFEST_ENTRY,
@@ -119,9 +121,24 @@ function orderBlobs(images: readonly PackageImage[]): PackageBlob[] {
       byDigest.set(blob.digest, blob);
     }
   }
+  // Compressed layers after the other layers and configs: zstd stores them, and kept together
+  // they are one run of stored frames between two runs of compressed ones.
+  const stored = (blob: PackageBlob) => (isCompressedLayer(blob) ? 1 : 0);
   return [...byDigest.values()].sort(
-    (a, b) => BLOB_ORDER[a.role] - BLOB_ORDER[b.role] || compareStrings(a.digest, b.digest),
+    (a, b) =>
+      BLOB_ORDER[a.role] - BLOB_ORDER[b.role] || stored(a) - stored(b) || compareStrings(a.digest, b.digest),
   );
+}
+
+/** The lowest format version that has what the package uses. */
+function formatVersionOf(options: WritePackageOptions, blobs: readonly PackageBlob[]): FormatVersion {
+  if (options.compression === 'zstd' && blobs.some(isCompressedLayer)) return STORED_FRAMES_FORMAT_VERSION;
+  return (options.konfigStacks?.length ?? 0) > 0 || options.requires ? KONFIG_FORMAT_VERSION : 1;
+}
+
+/** A layer in gzip or zstd (OCI or Docker media type): compressing it again gains nothing. */
+function isCompressedLayer(blob: PackageBlob): boolean {
+  return blob.role === 'layer' && /(\+gzip|\+zstd|\.tar\.gzip)$/.test(blob.mediaType);
 }
 
 function describeImages(images: readonly PackageImage[]): { manifestImages: ManifestImage[]; index: Buffer } {
@@ -275,7 +292,7 @@ export async function writePackage(output: string, options: WritePackageOptions)
     })),
   ];
   const manifest: PackageManifest = {
-    formatVersion: konfigStacks.length > 0 || options.requires ? KONFIG_FORMAT_VERSION : 1,
+    formatVersion: formatVersionOf(options, blobs),
     name: options.name,
     version: options.version,
     created: options.created.toISOString(),
@@ -299,17 +316,27 @@ export async function writePackage(output: string, options: WritePackageOptions)
     );
   }
 
-  async function* tarStream(): AsyncGenerator<Buffer> {
+  async function* smallEntries(): AsyncGenerator<Buffer> {
     for (const entry of [...signed, ...small]) yield* smallEntry(entry);
-    for (const blob of blobs) yield* blobEntry(options.images, blob);
+  }
+  async function* endOfArchive(): AsyncGenerator<Buffer> {
     yield Buffer.alloc(2 * BLOCK_SIZE);
+  }
+  async function* tarSections(): AsyncGenerator<TarSection> {
+    yield { chunks: smallEntries() };
+    for (const blob of blobs)
+      yield {
+        chunks: blobEntry(options.images, blob),
+        ...(isCompressedLayer(blob) ? { storedSize: BLOCK_SIZE + blob.size + paddingSize(blob.size) } : {}),
+      };
+    yield { chunks: endOfArchive() };
   }
 
   let files: string[];
   const written = { size: 0, hash: createHash('sha256') };
   try {
     files = await writePackageFiles(
-      measured(compress(options.compression, tarStream(), options.zstdFrameBytes), written),
+      measured(compress(options.compression, tarSections(), options.zstdFrameBytes), written),
       output,
       options.splitSize,
     );

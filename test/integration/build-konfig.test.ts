@@ -79,8 +79,9 @@ describe('kdeliver build STACK_DIR…', () => {
     const verified = await kdeliver(['verify', pkg, '--key', join(work, 'kdeliver.pub')]);
     expect(verified.code, verified.stderr).toBe(0);
     const inspected = await kdeliver(['inspect', pkg, '--key', join(work, 'kdeliver.pub'), '--json']);
+    // Konfig stacks take version 2; the images' gzip layers, stored in zstd, take 3.
     expect(JSON.parse(inspected.stdout)).toMatchObject({
-      formatVersion: 2,
+      formatVersion: 3,
       stacks: [
         { name: 'dev', project: 'shop', path: 'shop/dev', variables: expect.arrayContaining([SITE_OPTION]) },
         { name: 'prod', project: 'shop', path: 'shop/prod' },

@@ -113,7 +113,7 @@ describe('kdeliver verify', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({
       name: 'shop',
       version: '1.4.0',
-      formatVersion: 1,
+      formatVersion: 3,
       images: 2,
     });
   });
@@ -151,7 +151,7 @@ describe('kdeliver inspect', () => {
     ).verifiedKey;
     expect(JSON.parse(result.stdout)).toMatchObject({
       name: 'shop',
-      formatVersion: 1,
+      formatVersion: 3,
       signer: fingerprint,
       signatureVerified: true,
       stacks: [

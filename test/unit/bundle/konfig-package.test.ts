@@ -95,7 +95,8 @@ describe('a package with Konfig stacks', () => {
         konfigStacks: stacks,
       }),
     );
-    expect(written.manifest.formatVersion).toBe(2);
+    // Konfig stacks take version 2; gzip layers stored in a zstd package take 3.
+    expect(written.manifest.formatVersion).toBe(3);
     const entryNames = written.manifest.entries.map((entry) => entry.path);
     expect(entryNames.indexOf('specs/prod/spec.yaml')).toBeLessThan(
       entryNames.indexOf('sources/dev/kcl.mod'),
@@ -126,10 +127,18 @@ describe('a package with Konfig stacks', () => {
     }
   });
 
-  it('writes format version 1 when it has no Konfig stack', async () => {
+  it('writes format version 1 when it has no Konfig stack and stores no layer, 3 when zstd stores gzip layers', async () => {
     const dir = await tempDir();
-    const written = await writePackage(join(dir, 'plain.tar'), packageOptions(await sampleImages(), null));
-    expect(written.manifest.formatVersion).toBe(1);
+    const images = await sampleImages();
+    for (const compression of ['gzip', 'none'] as const) {
+      const written = await writePackage(
+        join(dir, `plain.tar.${compression}`),
+        packageOptions(images, null, { compression }),
+      );
+      expect(written.manifest.formatVersion).toBe(1);
+    }
+    const zstd = await writePackage(join(dir, 'plain.tar.zst'), packageOptions(images, null));
+    expect(zstd.manifest.formatVersion).toBe(3);
   });
 });
 
@@ -228,7 +237,7 @@ describe('parseManifest with Konfig stacks', () => {
   });
 
   it('refuses a format version newer than it knows', () => {
-    expect(() => parseManifest(manifest((m) => (m.formatVersion = 3)))).toThrow(
+    expect(() => parseManifest(manifest((m) => (m.formatVersion = 4)))).toThrow(
       expect.objectContaining({ code: 'PACKAGE_FORMAT_UNSUPPORTED' }),
     );
   });

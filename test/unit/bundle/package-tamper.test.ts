@@ -90,6 +90,30 @@ describe('package verification refuses tampering', () => {
       console.log(`zstd tamper: ${refused} refused, ${unchanged} flips decoded to identical content`);
   });
 
+  it('refuses stored zstd frames that are not canonical', async () => {
+    const path = join(dir, 'stored.tar.zst');
+    await writePackage(path, packageOptions(images, signer));
+    const good = await readFile(path);
+    // magic, descriptor (8-byte content size, no checksum), window 128 KiB: the gzip layers.
+    const stored = good.indexOf(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x38]));
+    expect(stored).toBeGreaterThan(0);
+    const size = Number(good.readBigUInt64LE(stored + 6));
+    const block = stored + 14;
+    expect(good.readUIntLE(block, 3)).toBe((size << 3) | 1); // one raw block, the last
+    const edits: Record<string, (bad: Buffer) => void> = {
+      'an RLE block': (bad) => bad.writeUIntLE((size << 3) | 0b011, block, 3),
+      'a block that is not the last': (bad) => bad.writeUIntLE(size << 3, block, 3),
+      'a content size larger than its blocks': (bad) => bad.writeBigUInt64LE(BigInt(size + 1), stored + 6),
+      'a content size smaller than its blocks': (bad) => bad.writeBigUInt64LE(BigInt(size - 1), stored + 6),
+      'another window size': (bad) => (bad[stored + 5] = 0x40),
+    };
+    for (const [what, edit] of Object.entries(edits)) {
+      const bad = Buffer.from(good);
+      edit(bad);
+      expect((await refusal(bad, 'stored.tar.zst')).code, what).toBe('PACKAGE_COMPRESSION_INVALID');
+    }
+  });
+
   it('refuses a byte flipped at 200 offsets of an uncompressed package, naming the entry', async () => {
     const path = join(dir, 'good.tar');
     await writePackage(path, packageOptions(images, signer, { compression: 'none' }));
