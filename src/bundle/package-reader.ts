@@ -21,6 +21,7 @@ import {
 } from './format.ts';
 import { keyFingerprint, verifyBytes } from './keys.ts';
 import { readPackageFiles, resolvePackageFiles } from './parts.ts';
+import { Sha256Worker } from './sha256-worker.ts';
 import { verifySigstoreBundle } from './sigstore.ts';
 import { TarReader, type TarEntryHeader } from './tar-reader.ts';
 
@@ -133,24 +134,41 @@ async function checkSignature(
   return fingerprint;
 }
 
-/** An entry body that checks itself while being read, and can be drained by the reader. */
-function entryBody(tar: TarReader, expected: ManifestEntry) {
-  const hash = createHash('sha256');
+/**
+ * Entries at least this big are hashed on a worker thread (see Sha256Worker), which the
+ * pass starts at its first such entry; smaller ones are not worth the hand-over.
+ */
+const OFF_THREAD_HASH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * An entry body that checks itself while being read, and can be drained by the reader;
+ * `worker` hashes it instead of the main thread.
+ */
+function entryBody(tar: TarReader, expected: ManifestEntry, worker: Sha256Worker | undefined) {
+  const hash = worker ? undefined : createHash('sha256');
   let remaining = expected.size;
   let hashing = true;
+  let abandoned = false;
   let finished = false;
   async function read(): Promise<Buffer | null> {
     if (finished) return null;
+    if (!hashing && worker && !abandoned) {
+      abandoned = true;
+      await worker.abandon();
+    }
     let chunk: Buffer | null = null;
     if (remaining > 0) {
       chunk = await tar.readBody(Math.min(remaining, 1024 * 1024), expected.path);
       remaining -= chunk.length;
-      if (hashing) hash.update(chunk);
+      if (hashing) {
+        if (worker) await worker.update(chunk);
+        else hash!.update(chunk);
+      }
     }
     if (remaining === 0) {
       await tar.endBody(expected.size, expected.path);
       finished = true;
-      const actual = hashing ? hash.digest('hex') : expected.sha256;
+      const actual = !hashing ? expected.sha256 : worker ? await worker.digest() : hash!.digest('hex');
       if (actual !== expected.sha256)
         throw refused(
           'PACKAGE_ENTRY_DIGEST_MISMATCH',
@@ -189,52 +207,58 @@ async function* listedEntries(
   const listed = new Set(manifest.entries.map((entry) => entry.path));
   let next = header;
   let offset = headerOffset;
-  for (let i = from; i < manifest.entries.length; i++) {
-    const expected = manifest.entries[i]!;
-    if (i > from) {
-      offset = tarBytes.position;
-      next = await tar.next();
+  let worker: Sha256Worker | undefined;
+  try {
+    for (let i = from; i < manifest.entries.length; i++) {
+      const expected = manifest.entries[i]!;
+      if (i > from) {
+        offset = tarBytes.position;
+        next = await tar.next();
+      }
+      if (!next)
+        throw refused(
+          'PACKAGE_ENTRY_MISSING',
+          `entry ${expected.path} is listed in the manifest but missing from the package`,
+          FRESH_COPY,
+        );
+      if (next.name !== expected.path)
+        throw refused(
+          'PACKAGE_ENTRY_UNEXPECTED',
+          listed.has(next.name)
+            ? `entry ${next.name} appears where ${expected.path} is expected (out of order or duplicated)`
+            : `entry ${next.name} is not listed in the manifest`,
+          FRESH_COPY,
+        );
+      if (next.size !== expected.size)
+        throw refused(
+          'PACKAGE_ENTRY_SIZE_MISMATCH',
+          `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
+          FRESH_COPY,
+        );
+      if (expected.size >= OFF_THREAD_HASH_BYTES) worker ??= new Sha256Worker();
+      const body = entryBody(tar, expected, expected.size >= OFF_THREAD_HASH_BYTES ? worker : undefined);
+      yield {
+        name: expected.path,
+        size: expected.size,
+        digest: `sha256:${expected.sha256}`,
+        offset,
+        stream: body.stream(),
+        unchecked: body.unchecked,
+        skip: body.skip,
+      };
+      while ((await body.read()) !== null);
     }
-    if (!next)
-      throw refused(
-        'PACKAGE_ENTRY_MISSING',
-        `entry ${expected.path} is listed in the manifest but missing from the package`,
-        FRESH_COPY,
-      );
-    if (next.name !== expected.path)
+    const extra = from >= manifest.entries.length ? header : await tar.next();
+    if (extra)
       throw refused(
         'PACKAGE_ENTRY_UNEXPECTED',
-        listed.has(next.name)
-          ? `entry ${next.name} appears where ${expected.path} is expected (out of order or duplicated)`
-          : `entry ${next.name} is not listed in the manifest`,
+        `entry ${extra.name} is not listed in the manifest`,
         FRESH_COPY,
       );
-    if (next.size !== expected.size)
-      throw refused(
-        'PACKAGE_ENTRY_SIZE_MISMATCH',
-        `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
-        FRESH_COPY,
-      );
-    const body = entryBody(tar, expected);
-    yield {
-      name: expected.path,
-      size: expected.size,
-      digest: `sha256:${expected.sha256}`,
-      offset,
-      stream: body.stream(),
-      unchecked: body.unchecked,
-      skip: body.skip,
-    };
-    while ((await body.read()) !== null);
+    await tar.finish();
+  } finally {
+    await worker?.close();
   }
-  const extra = from >= manifest.entries.length ? header : await tar.next();
-  if (extra)
-    throw refused(
-      'PACKAGE_ENTRY_UNEXPECTED',
-      `entry ${extra.name} is not listed in the manifest`,
-      FRESH_COPY,
-    );
-  await tar.finish();
 }
 
 export async function openPackage(path: string, options: OpenPackageOptions): Promise<OpenedPackage> {

@@ -302,6 +302,47 @@ describe('package writer and reader', () => {
     }
   });
 
+  it('hashes large entries on a worker thread: a flipped byte is refused, a half-read entry skipped leaves the next one right', async () => {
+    const dir = await tempDir();
+    const { signer, publicKeyPath } = await makeSigner(dir);
+    const publicKey = await loadPublicKey(publicKeyPath);
+    // Layers of 5 MB and 2.5 MB: three are above the 4 MiB from which hashing moves off the main thread.
+    const images = await sampleImages(5_000_000);
+    const output = join(dir, 'large.tar.zst');
+    const written = await writePackage(output, packageOptions(images, signer));
+    const large = written.manifest.entries.filter((entry) => entry.size >= 4 * 1024 * 1024);
+    expect(large).toHaveLength(3);
+    expect(await verifyPackage(output, { publicKey })).toMatchObject({
+      entries: written.manifest.entries.length,
+    });
+
+    // Read the first large entry halfway, skip the rest, then read the next one whole.
+    const opened = await openPackage(output, { publicKey });
+    const bodies = new Map<string, Buffer>();
+    for await (const entry of opened.entries()) {
+      if (entry.name === large[0]!.path) {
+        const iterator = entry.stream[Symbol.asyncIterator]();
+        await iterator.next();
+        await entry.skip();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry.stream) chunks.push(chunk);
+      bodies.set(entry.name, Buffer.concat(chunks));
+    }
+    expect(createHash('sha256').update(bodies.get(large[1]!.path)!).digest('hex')).toBe(large[1]!.sha256);
+
+    // One byte flipped in the middle of the last large layer.
+    const file = await readFile(output);
+    const at = file.lastIndexOf(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x38])) + 2 * 1024 * 1024;
+    file[at] = file[at]! ^ 0x01;
+    await writeFile(output, file);
+    await expect(verifyPackage(output, { publicKey })).rejects.toMatchObject({
+      code: 'PACKAGE_ENTRY_DIGEST_MISMATCH',
+      message: expect.stringContaining(large[2]!.path),
+    });
+  });
+
   it('refuses a blob whose body does not match its descriptor, and leaves no file behind', async () => {
     const dir = await tempDir();
     const images = await sampleImages();
