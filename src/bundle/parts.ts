@@ -53,17 +53,19 @@ export async function resolvePackageFiles(path: string): Promise<string[]> {
 const READ_SIZE = 256 * 1024;
 
 /**
- * The bytes of all parts, one after the other, from `offset` on, read into two buffers in
- * turn: a chunk stays valid until the second `next()` after it, so a consumer that keeps
- * bytes longer copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
+ * The bytes of all parts, one after the other, from `offset` on, read into three buffers
+ * in turn, the next read under way while the consumer works on the chunk it has: a chunk
+ * stays valid until the second `next()` after it, so a consumer that keeps bytes longer
+ * copies them. A fresh buffer per read would cost a page fault per 4 KiB and a garbage
  * collection every few megabytes — over a gigabyte package, seconds of CPU per pass.
  */
 export async function* readPackageFiles(files: string[], offset = 0): AsyncGenerator<Buffer> {
-  const buffers = [Buffer.allocUnsafeSlow(READ_SIZE), Buffer.allocUnsafeSlow(READ_SIZE)];
+  const buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafeSlow(READ_SIZE));
   let turn = 0;
   let skip = offset; // bytes of the parts before `offset`
   for (const file of files) {
     const handle = await open(file, 'r');
+    let ahead: Promise<{ bytesRead: number }> | undefined;
     try {
       if (skip > 0) {
         const { size } = await handle.stat();
@@ -72,16 +74,22 @@ export async function* readPackageFiles(files: string[], offset = 0): AsyncGener
           continue;
         }
       }
-      for (let position = skip; ;) {
-        const buffer = buffers[turn]!;
-        turn = 1 - turn;
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      let position = skip;
+      ahead = handle.read(buffers[turn]!, 0, READ_SIZE, position);
+      for (;;) {
+        const { bytesRead } = await ahead;
+        ahead = undefined;
         if (bytesRead === 0) break;
+        const buffer = buffers[turn]!;
         position += bytesRead;
+        // The buffer read into now held the chunk before the one about to be handed out.
+        turn = (turn + 1) % buffers.length;
+        ahead = handle.read(buffers[turn]!, 0, READ_SIZE, position);
         yield buffer.subarray(0, bytesRead);
       }
       skip = 0;
     } finally {
+      await ahead?.catch(() => {});
       await handle.close();
     }
   }
