@@ -9,7 +9,8 @@
  *   node bench/install/run.ts [--images 20] [--total-mb 2000] [--parallel 4] [--kdeliver source|sea] [--json] [--keep]
  *
  * Every side pushes to its own repository prefix and namespace, and skopeo's blob location
- * cache is cleared before each baseline, so every first copy uploads every byte. --parallel N adds a baseline whose skopeo copies run N at a time
+ * cache is cleared before each baseline, so every first copy uploads every byte. Before each
+ * timed run, `sync` writes out what earlier steps wrote. --parallel N adds a baseline whose skopeo copies run N at a time
  * (0: none). Peak RSS of each kdeliver run comes from GNU time.
  *
  * Uses the sandbox named by `kdeliver sandbox env` variables, or starts one in
@@ -94,6 +95,14 @@ interface InstallJson {
   releases: { summary?: { phase: string } }[];
 }
 
+/**
+ * Writes out what earlier steps left in the page cache (the package, the other side's
+ * pushes), so that neither side's registry fsyncs wait behind the other's data.
+ */
+async function settleDisk(): Promise<void> {
+  await run('sync', []);
+}
+
 /** One Deployment per image (1 replica) in `ns`, after the Namespace. */
 function workloads(ns: string, images: string[]): SpecResource[] {
   return [
@@ -159,6 +168,7 @@ async function main(): Promise<void> {
       // skopeo remembers where it saw each blob and mounts it from there: without this, a
       // baseline copies nothing the one before it pushed into another repository.
       await rm(SKOPEO_BLOB_CACHE, { force: true });
+      await settleDisk();
       const begin = performance.now();
       const copies = await pLimit(limit).map(references, async (reference, i) => {
         const digestFile = join(work, `${prefix}-${i}.digest`);
@@ -215,6 +225,7 @@ async function main(): Promise<void> {
     }
 
     async function kdeliver(): Promise<KdeliverRun> {
+      await settleDisk();
       const measurement = await measured(
         runner.command,
         [

@@ -67,8 +67,12 @@ export interface PushSource {
 
 /** Registry requests at once while finding out what the site already has, and for manifests. */
 const REQUEST_CONCURRENCY = 8;
-/** Uploads at once. Each lane reads the package up to the end of its run; two keep a remote registry busy while one waits on a response. */
-const UPLOAD_LANES = 2;
+/**
+ * Uploads at once. Each lane reads the package up to the end of its run. With a registry that
+ * syncs every blob to disk (docker-registry's filesystem driver), three keep it busy while one
+ * waits on its disk: a 2 GB push on loopback took 10.1–11.1 s with three, 10.7–12.5 s with two.
+ */
+const UPLOAD_LANES = 3;
 
 /** Bytes of the package's blobs dealt with so far, out of all of them; never decreases. */
 export type PushProgress = (done: number, total: number) => void;
