@@ -27,11 +27,13 @@ const STORED_DESCRIPTOR = 0xc0;
 const STORED_WINDOW_DESCRIPTOR = (17 - 10) << 3;
 const STORED_HEADER_BYTES = ZSTD_MAGIC.length + 2 + 8;
 /**
- * Stored content is copied out in pieces of this size: under glibc's mmap threshold (128 KiB),
- * so freed pieces are reused. Whole 128 KiB blocks were each fresh memory while a push held
- * them: 300,000 page faults and 4.8 s of copying per 2 GB pushed, against 45,000 with these.
+ * Bytes passed on undecoded (stored zstd content, an uncompressed package, gzip input) are
+ * copied out of the file reader's buffers in pieces of at most this size: under glibc's mmap
+ * threshold (128 KiB), so freed pieces are reused. Whole 128 KiB blocks were each fresh memory
+ * while a push held them: 300,000 page faults and 4.8 s of copying per 2 GB pushed, against
+ * 45,000 with these.
  */
-const STORED_PIECE_BYTES = 64 * 1024;
+const COPY_PIECE_BYTES = 64 * 1024;
 /** Compressed output in large buffers: fewer writes downstream (the bytes are the same at any size). */
 const OUTPUT_CHUNK_SIZE = 1024 * 1024;
 /** What a compressor is fed per write (a thread-pool job each). */
@@ -356,9 +358,7 @@ async function* storedContent(raw: ByteReader, frame: number): AsyncGenerator<Bu
       throw compressionError(`zstd frame ${frame} has a non-canonical block`);
     left -= length;
     for (let copied = 0; copied < length;) {
-      const piece = Buffer.allocUnsafe(Math.min(STORED_PIECE_BYTES, length - copied));
-      for (let filled = 0; filled < piece.length;)
-        filled += (await raw.readSome(piece.length - filled, where)).copy(piece, filled);
+      const piece = Buffer.from(await raw.readSome(Math.min(COPY_PIECE_BYTES, length - copied), where));
       copied += piece.length;
       yield piece;
     }
@@ -407,7 +407,7 @@ async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
     yield header;
     while (!(await raw.atEnd())) {
       // Copied: the decoder may still hold it when the file reader reuses its buffer.
-      const chunk = Buffer.from(await raw.readSome(64 * 1024, 'in the gzip stream'));
+      const chunk = Buffer.from(await raw.readSome(COPY_PIECE_BYTES, 'in the gzip stream'));
       fed += chunk.length;
       yield chunk;
     }
@@ -421,15 +421,15 @@ async function* gunzip(raw: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
 /** Copied: entry bodies outlive the file reader's buffers. */
 async function* rest(raw: ByteReader, first: Buffer): AsyncGenerator<Buffer> {
   yield Buffer.from(first);
-  while (!(await raw.atEnd())) yield Buffer.from(await raw.readSome(64 * 1024, 'in the tar stream'));
+  while (!(await raw.atEnd())) yield Buffer.from(await raw.readSome(COPY_PIECE_BYTES, 'in the tar stream'));
 }
 
 /**
  * The uncompressed tar stream, whichever of the three encodings the package uses; with
  * zstd, `onFrame` learns where each frame starts, relative to where `raw` started. `raw`
  * may reuse a chunk's memory once the chunk after it was read (see `readPackageFiles`):
- * the zstd path copies every block into the decoder's pieces at once, the others copy
- * what they pass on.
+ * compressed zstd frames are copied into the decoder's pieces at once, everything else is
+ * copied as it is passed on.
  */
 export async function* decompress(
   raw: ByteReader,

@@ -135,8 +135,8 @@ async function checkSignature(
 }
 
 /**
- * Entries at least this big are hashed on a worker thread (see Sha256Worker), which the
- * pass starts at its first such entry; smaller ones are not worth the hand-over.
+ * Entries at least this big are hashed on a worker thread (see Sha256Worker), which starts
+ * at the pass's first such entry it hashes; smaller ones are not worth the hand-over.
  */
 const OFF_THREAD_HASH_BYTES = 4 * 1024 * 1024;
 
@@ -207,7 +207,7 @@ async function* listedEntries(
   const listed = new Set(manifest.entries.map((entry) => entry.path));
   let next = header;
   let offset = headerOffset;
-  let worker: Sha256Worker | undefined;
+  const worker = new Sha256Worker();
   try {
     for (let i = from; i < manifest.entries.length; i++) {
       const expected = manifest.entries[i]!;
@@ -235,7 +235,6 @@ async function* listedEntries(
           `entry ${expected.path} is ${next.size} bytes, the manifest lists ${expected.size}`,
           FRESH_COPY,
         );
-      if (expected.size >= OFF_THREAD_HASH_BYTES) worker ??= new Sha256Worker();
       const body = entryBody(tar, expected, expected.size >= OFF_THREAD_HASH_BYTES ? worker : undefined);
       yield {
         name: expected.path,
@@ -257,7 +256,7 @@ async function* listedEntries(
       );
     await tar.finish();
   } finally {
-    await worker?.close();
+    await worker.close();
   }
 }
 

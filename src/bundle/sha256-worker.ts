@@ -37,11 +37,16 @@ for (let slot = 0; ; slot = (slot + 1) % ${SLOTS}) {
 }
 `;
 
+/** The thread and the ring it reads. */
+interface HashThread {
+  worker: Worker;
+  ring: SharedArrayBuffer;
+}
+
 export class Sha256Worker {
-  readonly #ring = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   readonly #state = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   readonly #lengths = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  readonly #worker: Worker;
+  #thread: HashThread | undefined;
   /** Digests on their way, oldest first: one per END slot. */
   readonly #replies: { resolve: (digest: string) => void; reject: (error: Error) => void }[] = [];
   #failure: Error | undefined;
@@ -50,16 +55,19 @@ export class Sha256Worker {
   /** Whether anything was sent since the last END (an abandoned digest must still be ended). */
   #started = false;
 
-  constructor() {
-    this.#worker = new Worker(WORKER_SOURCE, {
+  /** The thread, started on first use: a pass that hashes nothing large (an upload lane) costs none. */
+  #running(): HashThread {
+    if (this.#thread) return this.#thread;
+    const ring = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { ring: this.#ring, state: this.#state, lengths: this.#lengths },
+      workerData: { ring, state: this.#state, lengths: this.#lengths },
     });
     // Referenced only while it has work, so that an idle one never keeps the process alive.
-    this.#worker.unref();
-    this.#worker.on('message', (digest: string) => {
+    worker.unref();
+    worker.on('message', (digest: string) => {
       this.#replies.shift()?.resolve(digest);
-      if (this.#replies.length === 0 && !this.#started) this.#worker.unref();
+      if (this.#replies.length === 0 && !this.#started) worker.unref();
     });
     const fail = (error: Error) => {
       this.#failure ??= error;
@@ -68,21 +76,20 @@ export class Sha256Worker {
       for (let slot = 0; slot < SLOTS; slot++) Atomics.store(this.#state, slot, EMPTY);
       Atomics.notify(this.#state, this.#slot);
     };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', () => fail(new Error('the hashing thread stopped')));
+    worker.on('error', fail);
+    worker.on('exit', () => fail(new Error('the hashing thread stopped')));
+    this.#thread = { worker, ring };
+    return this.#thread;
   }
 
   /** Copies `chunk` into the ring (waiting for a free slot when the worker is behind). */
   async update(chunk: Uint8Array): Promise<void> {
-    if (!this.#started) this.#worker.ref();
+    const { worker, ring } = this.#running();
+    if (!this.#started) worker.ref();
     this.#started = true;
     for (let offset = 0; offset < chunk.length;) {
       if (this.#filled === 0) await this.#free();
-      const view = new Uint8Array(
-        this.#ring,
-        this.#slot * SLOT_BYTES + this.#filled,
-        SLOT_BYTES - this.#filled,
-      );
+      const view = new Uint8Array(ring, this.#slot * SLOT_BYTES + this.#filled, SLOT_BYTES - this.#filled);
       const count = Math.min(view.length, chunk.length - offset);
       view.set(chunk.subarray(offset, offset + count));
       offset += count;
@@ -93,6 +100,7 @@ export class Sha256Worker {
 
   /** The hex digest of everything given since the last digest. */
   async digest(): Promise<string> {
+    this.#running();
     if (this.#filled > 0) this.#publish(DATA);
     await this.#free();
     const reply = new Promise<string>((resolve, reject) => this.#replies.push({ resolve, reject }));
@@ -108,11 +116,11 @@ export class Sha256Worker {
 
   /** Stops the worker (waiting for nothing it still had to do). */
   async close(): Promise<void> {
-    if (this.#failure) return;
+    if (!this.#thread || this.#failure) return;
     this.#filled = 0;
     await this.#free().catch(() => {});
     this.#publish(STOP);
-    await this.#worker.terminate();
+    await this.#thread.worker.terminate();
   }
 
   #publish(kind: number): void {
